@@ -1,0 +1,272 @@
+package channel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"sync"
+)
+
+// Subscription is a registration made by Subscribe.
+type Subscription struct {
+	item      func(any)
+	nameValue func(name string, v any)
+}
+
+type setEvent struct {
+	name string
+	v    any
+}
+
+func (c *Channel) hasItemSubsLocked() bool {
+	for _, s := range c.subs {
+		if s.item != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Channel) hasNameValueSubsLocked() bool {
+	for _, s := range c.subs {
+		if s.nameValue != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// SetCallback makes item receive every value (values already queued
+// first) on the channel's callback goroutine; Receive then fails with
+// ErrCallbackSet. end is called exactly once after the last item: nil when
+// the peer closed (Close or CloseWrite), the *RemoteError after its
+// CloseWithError, an error matching ErrClosed after our Close or when the
+// session ended. Either may be nil. It can be set once per channel.
+func (c *Channel) SetCallback(item func(any), end func(err error)) error {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.cbSet {
+		return fmt.Errorf("channel %d: set callback: %w", c.id, ErrCallbackSet)
+	}
+	c.cbSet = true
+	c.cbItem, c.cbEnd = item, end
+	c.startCallbacksLocked()
+	return nil
+}
+
+// Subscribe registers callbacks run serially, in subscription order, on
+// the channel's callback goroutine: item for every received value (values
+// are then consumed by callbacks, not Receive), nameValue for every
+// binding the peer Sets. Either may be nil. Relative order between item
+// and nameValue calls is not kept.
+func (c *Channel) Subscribe(item func(any), nameValue func(name string, v any)) *Subscription {
+	sub := &Subscription{item: item, nameValue: nameValue}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c.subs = append(c.subs, sub)
+	c.startCallbacksLocked()
+	return sub
+}
+
+// Unsubscribe removes sub; values received afterwards are no longer
+// passed to it.
+func (c *Channel) Unsubscribe(sub *Subscription) {
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, x := range c.subs {
+		if x == sub {
+			c.subs = append(c.subs[:i:i], c.subs[i+1:]...)
+			break
+		}
+	}
+	broadcast(&c.wake)
+}
+
+// startCallbacksLocked starts the channel's callback goroutine once; it
+// ends after the end callback, when the channel or the session closed.
+// Session.Close waits for it.
+func (c *Channel) startCallbacksLocked() {
+	if c.cbStarted {
+		broadcast(&c.wake)
+		return
+	}
+	c.cbStarted = true
+	c.s.cbwg.Add(1)
+	go c.runCallbacks()
+}
+
+func (c *Channel) runCallbacks() {
+	s := c.s
+	defer s.cbwg.Done()
+	for {
+		s.mu.Lock()
+		var it *item
+		var ev *setEvent
+		for {
+			itemMode := c.cbItem != nil || c.hasItemSubsLocked()
+			if len(c.setEvents) > 0 {
+				ev = &c.setEvents[0]
+				c.setEvents = c.setEvents[1:]
+				break
+			}
+			if itemMode && len(c.queue) > 0 && !c.localClosed {
+				x := c.popLocked()
+				it = &x
+				break
+			}
+			if end := c.receiveEndLocked(); end != nil {
+				endFn := c.cbEnd
+				c.cbEnd = nil
+				s.mu.Unlock()
+				if endFn != nil {
+					if end == io.EOF {
+						end = nil
+					}
+					endFn(end)
+				}
+				return
+			}
+			w := c.wake
+			s.mu.Unlock()
+			<-w // every end of the session broadcasts too
+			s.mu.Lock()
+		}
+		subs := append([]*Subscription(nil), c.subs...)
+		cbItem := c.cbItem
+		s.mu.Unlock()
+		if ev != nil {
+			for _, sub := range subs {
+				if sub.nameValue != nil {
+					sub.nameValue(ev.name, ev.v)
+				}
+			}
+			continue
+		}
+		v, err := decodeChunks(s, it.chunks, nil)
+		if err != nil {
+			v = fmt.Errorf("channel %d: %w", c.id, err)
+		}
+		if cbItem != nil {
+			cbItem(v)
+		}
+		for _, sub := range subs {
+			if sub.item != nil {
+				sub.item(v)
+			}
+		}
+	}
+}
+
+// Set binds name to v on both sides of the channel (execnet's
+// channel.set). The encoded binding must fit in one frame of the peer.
+func (c *Channel) Set(name string, v any) error {
+	s := c.s
+	p, err := marshal(s, []any{name, v})
+	if err != nil {
+		return fmt.Errorf("channel %d: set %q: %w", c.id, name, err)
+	}
+	if len(p) > s.peerMaxFrame {
+		return fmt.Errorf("channel %d: set %q: encoded binding of %d bytes exceeds the peer's frame limit %d", c.id, name, len(p), s.peerMaxFrame)
+	}
+	norm, err := decodeBytes(s, p)
+	if err != nil {
+		return fmt.Errorf("channel %d: set %q: %w", c.id, name, err)
+	}
+	c.sendMu <- struct{}{} // keep SET in order with DATA frames
+	defer func() { <-c.sendMu }()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := c.sendErrLocked(); err != nil {
+		return fmt.Errorf("channel %d: set %q: %w", c.id, name, err)
+	}
+	s.enqueueLocked(appendFrame(nil, typeSet, 0, c.id, p))
+	c.bindings[name] = norm.([]any)[1]
+	broadcast(&c.wake)
+	return nil
+}
+
+// Get returns the value bound to name, waiting until it is bound (by
+// either side).
+func (c *Channel) Get(ctx context.Context, name string) (any, error) {
+	return c.get(ctx, name, false, nil)
+}
+
+// GetIgnore waits until name is bound to a value different from ignore
+// (compared after normalising ignore like a sent value).
+func (c *Channel) GetIgnore(ctx context.Context, name string, ignore any) (any, error) {
+	p, err := marshal(c.s, ignore)
+	if err != nil {
+		return nil, fmt.Errorf("channel %d: get %q: ignore value: %w", c.id, name, err)
+	}
+	norm, err := decodeBytes(c.s, p)
+	if err != nil {
+		return nil, fmt.Errorf("channel %d: get %q: ignore value: %w", c.id, name, err)
+	}
+	return c.get(ctx, name, true, norm)
+}
+
+func (c *Channel) get(ctx context.Context, name string, hasIgnore bool, ignore any) (any, error) {
+	s := c.s
+	for {
+		s.mu.Lock()
+		v, ok := c.bindings[name]
+		if ok && (!hasIgnore || !reflect.DeepEqual(v, ignore)) {
+			s.mu.Unlock()
+			return v, nil
+		}
+		if c.closedLocked() {
+			end := c.receiveEndLocked()
+			if end == nil {
+				end = ErrClosed
+			}
+			s.mu.Unlock()
+			if end == io.EOF {
+				return nil, fmt.Errorf("channel %d: get %q: closed before bound: %w", c.id, name, end)
+			}
+			var re *RemoteError
+			if errors.As(end, &re) {
+				return nil, re
+			}
+			return nil, fmt.Errorf("channel %d: get %q: %w", c.id, name, end)
+		}
+		w := c.wake
+		s.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("channel %d: get %q: %w", c.id, name, ctxErr(ctx))
+		}
+	}
+}
+
+// Frame buffers: small values start in a small buffer; once a value spans
+// frames the following frames use full-size buffers.
+const smallBuf = 2048
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, 0, smallBuf); return &b }}
+
+func getFrameBuf(s *Session) []byte {
+	b := *(smallBufs.Get().(*[]byte))
+	return b[:headerLen]
+}
+
+func getBigFrameBuf(s *Session) []byte {
+	if p, ok := s.bigBufs.Get().(*[]byte); ok {
+		return (*p)[:headerLen]
+	}
+	return make([]byte, headerLen, headerLen+s.chunk)
+}
+
+func putFrameBuf(s *Session, b []byte) {
+	switch cap(b) {
+	case smallBuf:
+		smallBufs.Put(&b)
+	case headerLen + s.chunk:
+		s.bigBufs.Put(&b)
+	}
+}

@@ -1,0 +1,255 @@
+package channel
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// writeLoop is the session's only writer: it takes every queued frame,
+// packs small ones into one buffer and writes it with one Write; a big
+// frame is written by itself (no second copy).
+func (s *Session) writeLoop() {
+	defer s.wg.Done()
+	var batch [][]byte
+	buf := make([]byte, 0, 64<<10)
+	for {
+		select {
+		case <-s.wqWake:
+		case <-s.done:
+			return
+		}
+		s.mu.Lock()
+		batch, s.wq = s.wq, batch[:0]
+		s.writing = len(batch) > 0
+		s.mu.Unlock()
+		buf = buf[:0]
+		var err error
+		for i, f := range batch {
+			if len(f) > cap(buf)/2 {
+				if len(buf) > 0 {
+					if _, err = s.conn.Write(buf); err != nil {
+						break
+					}
+					buf = buf[:0]
+				}
+				_, err = s.conn.Write(f)
+				putFrameBuf(s, f)
+				if err != nil {
+					break
+				}
+				batch[i] = nil
+				continue
+			}
+			if len(buf)+len(f) > cap(buf) {
+				if _, err = s.conn.Write(buf); err != nil {
+					break
+				}
+				buf = buf[:0]
+			}
+			buf = append(buf, f...)
+			putFrameBuf(s, f)
+			batch[i] = nil
+		}
+		if err == nil && len(buf) > 0 {
+			_, err = s.conn.Write(buf)
+		}
+		clear(batch)
+		if err != nil {
+			s.fail(fmt.Errorf("channel: write: %w: %w", io.ErrUnexpectedEOF, err))
+			return
+		}
+		s.mu.Lock()
+		s.writing = false
+		if len(s.wq) == 0 {
+			broadcast(&s.flushedWake)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// readLoop is the session's only reader: handshake, then frames until the
+// stream ends or breaks the protocol. It never blocks on a channel: values
+// are queued (bounded by the flow-control window) and waiters woken.
+func (s *Session) readLoop() {
+	defer s.wg.Done()
+	err := s.handshake()
+	for err == nil {
+		var f frame
+		f, err = s.fr.next(s.cfg.MaxFrame)
+		if err == nil {
+			err = s.dispatch(f)
+		}
+	}
+	var pe *ProtocolError
+	var ve *VersionError
+	switch {
+	case err == io.EOF:
+	case errors.As(err, &pe):
+		err = pe
+	case errors.As(err, &ve):
+		err = ve
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		err = fmt.Errorf("channel: read: %w", err)
+	default:
+		err = fmt.Errorf("channel: read: %w: %w", io.ErrUnexpectedEOF, err)
+	}
+	s.fail(err)
+}
+
+func (s *Session) handshake() error {
+	if err := s.fr.readPreamble(); err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("handshake: no preamble: %w", io.ErrUnexpectedEOF)
+		}
+		return err
+	}
+	f, err := s.fr.next(maxHelloPayload)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("handshake: no hello: %w", io.ErrUnexpectedEOF)
+		}
+		return err
+	}
+	if f.typ != typeHello || f.id != 0 {
+		return protoErrorf("handshake: got %s frame for channel %d, want HELLO", typeName(f.typ), f.id)
+	}
+	v, err := decodeBytes(s, f.payload)
+	m, ok := v.(map[string]any)
+	if err != nil || !ok {
+		return protoErrorf("handshake: bad HELLO payload %.64q: %v", f.payload, err)
+	}
+	w, ok1 := m["window"].(uint64)
+	mf, ok2 := m["maxframe"].(uint64)
+	if !ok1 || !ok2 || w < MinMaxFrame || mf < MinMaxFrame || w > 1<<40 || mf > 1<<31 {
+		return protoErrorf("handshake: bad limits in HELLO: window %v, maxframe %v", m["window"], m["maxframe"])
+	}
+	s.peerWindow, s.peerMaxFrame = int(w), int(mf)
+	// A DATA frame must fit the peer's window with room to spare so that a
+	// blocked sender is always unblocked by the receiver's grants.
+	s.chunk = min(s.peerMaxFrame, s.peerWindow/2)
+	s.peerHello = m["hello"]
+	close(s.ready)
+	return nil
+}
+
+// dispatch applies one frame. It runs on the reader goroutine; decoding
+// happens before s.mu is taken (decoding channel values takes s.mu).
+func (s *Session) dispatch(f frame) error {
+	if f.id == 0 {
+		return protoErrorf("%s frame for channel 0", typeName(f.typ))
+	}
+	var setName string
+	var setVal any
+	var remoteErr *RemoteError
+	switch f.typ {
+	case typeHello:
+		return protoErrorf("unexpected HELLO frame after handshake")
+	case typeSet:
+		v, err := decodeBytes(s, f.payload)
+		a, ok := v.([]any)
+		if err != nil || !ok || len(a) != 2 {
+			return protoErrorf("bad SET payload %.64q on channel %d: %v", f.payload, f.id, err)
+		}
+		if setName, ok = a[0].(string); !ok {
+			return protoErrorf("bad SET name %v on channel %d", a[0], f.id)
+		}
+		setVal = a[1]
+	case typeCloseError:
+		v, err := decodeBytes(s, f.payload)
+		m, ok := v.(map[string]any)
+		if err != nil || !ok {
+			return protoErrorf("bad CLOSE_ERROR payload %.64q on channel %d: %v", f.payload, f.id, err)
+		}
+		remoteErr = &RemoteError{}
+		remoteErr.Message, _ = m["Message"].(string)
+		remoteErr.Where, _ = m["Where"].(string)
+		remoteErr.Stack, _ = m["Stack"].(string)
+	case typeWindowUpdate:
+		if len(f.payload) != 4 {
+			return protoErrorf("WINDOW_UPDATE payload %x on channel %d, want 4 bytes", f.payload, f.id)
+		}
+	case typeClose, typeLastMessage:
+		if len(f.payload) != 0 {
+			return protoErrorf("%s frame with %d payload bytes on channel %d", typeName(f.typ), len(f.payload), f.id)
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chans[f.id]
+	if f.typ == typeOpen {
+		return s.openFrameLocked(c, f)
+	}
+	if c == nil {
+		return protoErrorf("%s frame for unknown channel %d", typeName(f.typ), f.id)
+	}
+	if c.opening {
+		return protoErrorf("%s frame for channel %d before its OPEN completed", typeName(f.typ), f.id)
+	}
+	if c.recvClose {
+		return protoErrorf("%s frame for channel %d after its CLOSE", typeName(f.typ), f.id)
+	}
+	switch f.typ {
+	case typeData:
+		return c.dataFrameLocked(f)
+	case typeSet:
+		c.bindings[setName] = setVal
+		if c.hasNameValueSubsLocked() {
+			c.setEvents = append(c.setEvents, setEvent{setName, setVal})
+		}
+	case typeWindowUpdate:
+		c.sendWindow += int(binary.BigEndian.Uint32(f.payload))
+		if c.sendWindow > s.peerWindow {
+			return protoErrorf("WINDOW_UPDATE on channel %d grows the window to %d beyond %d", f.id, c.sendWindow, s.peerWindow)
+		}
+	case typeLastMessage:
+		if c.recvLast {
+			return protoErrorf("second LAST_MESSAGE on channel %d", f.id)
+		}
+		c.recvLast = true
+		c.dropPartialLocked()
+		if c.sentLast {
+			c.sendCloseLocked(nil)
+		}
+	case typeClose, typeCloseError:
+		c.recvClose = true
+		c.remoteErr = remoteErr
+		c.dropPartialLocked()
+		c.sendCloseLocked(nil)
+		c.maybeForgetLocked()
+	}
+	broadcast(&c.wake)
+	return nil
+}
+
+func (s *Session) openFrameLocked(c *Channel, f frame) error {
+	if c == nil {
+		if (f.id%2 == 1) == s.cfg.Initiator {
+			return protoErrorf("OPEN for channel %d with our parity", f.id)
+		}
+		c = s.newChannelLocked(f.id)
+		c.opening = true
+		c.inline = f.flags&flagInline != 0
+		s.chans[f.id] = c
+	} else if !c.opening {
+		return protoErrorf("duplicate OPEN for channel %d", f.id)
+	} else if c.inline != (f.flags&flagInline != 0) {
+		return protoErrorf("OPEN continuation for channel %d changes the inline flag", f.id)
+	}
+	if len(f.payload) == 0 {
+		return protoErrorf("empty OPEN frame for channel %d", f.id)
+	}
+	c.openReq = append(c.openReq, f.payload)
+	if f.flags&flagMore != 0 {
+		return nil
+	}
+	c.opening = false
+	if !c.inline {
+		s.acceptQ = append(s.acceptQ, acceptItem{c: c, req: c.openReq})
+		broadcast(&s.acceptWake)
+	}
+	c.openReq = nil
+	return nil
+}

@@ -1,0 +1,329 @@
+package channel
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// Config configures one side of a session.
+type Config struct {
+	Initiator bool // controller side: allocates odd channel ids; the other side even ids
+	Window    int  // per-channel receive window in bytes (default DefaultWindow)
+	MaxFrame  int  // max payload bytes per frame we accept (default DefaultMaxFrame); more = protocol error
+	Hello     any  // optional value sent in the handshake, see PeerHello
+}
+
+// Defaults and bounds for Config.
+const (
+	DefaultWindow   = 1 << 20
+	DefaultMaxFrame = 256 << 10
+	MinMaxFrame     = 1 << 10 // smaller MaxFrame/Window values are raised to this
+)
+
+// Session multiplexes channels over one connection. See the package doc.
+type Session struct {
+	conn      io.ReadWriteCloser
+	cfg       Config
+	fr        *frameReader
+	peerHello any
+	// peer limits, set by the handshake before ready is closed
+	peerWindow, peerMaxFrame int
+	chunk                    int // max DATA payload we send per frame
+
+	ready     chan struct{} // closed when the handshake completed
+	done      chan struct{} // closed when the session ended
+	closeOnce sync.Once
+	wg        sync.WaitGroup // reader and writer
+	cbwg      sync.WaitGroup // callback goroutines
+	wqWake    chan struct{}  // cap 1: frames queued for the writer
+
+	mu          sync.Mutex
+	err         error // why the session ended; nil while alive
+	nextID      uint64
+	chans       map[uint64]*Channel
+	acceptQ     []acceptItem
+	acceptWake  chan struct{} // broadcast: closed and replaced on change
+	wq          [][]byte      // whole frames waiting for the writer
+	writing     bool          // the writer holds a batch
+	flushedWake chan struct{} // broadcast when the queue drained
+	bigBufs     sync.Pool     // *[]byte of cap headerLen+chunk
+}
+
+type acceptItem struct {
+	c   *Channel
+	req [][]byte
+}
+
+// NewSession performs the handshake on conn and starts the session's
+// reader and writer goroutines. ctx bounds only the handshake. On error
+// conn is closed. A peer with another ProtocolVersion gives *VersionError.
+func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Session, error) {
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	if cfg.MaxFrame <= 0 {
+		cfg.MaxFrame = DefaultMaxFrame
+	}
+	cfg.Window = max(cfg.Window, MinMaxFrame)
+	cfg.MaxFrame = max(cfg.MaxFrame, MinMaxFrame)
+	s := &Session{
+		conn:        conn,
+		cfg:         cfg,
+		fr:          newFrameReader(conn, cfg.MaxFrame),
+		ready:       make(chan struct{}),
+		done:        make(chan struct{}),
+		wqWake:      make(chan struct{}, 1),
+		chans:       make(map[uint64]*Channel),
+		acceptWake:  make(chan struct{}),
+		flushedWake: make(chan struct{}),
+		nextID:      2,
+	}
+	if cfg.Initiator {
+		s.nextID = 1
+	}
+	hello, err := marshal(s, map[string]any{
+		"window": uint64(cfg.Window), "maxframe": uint64(cfg.MaxFrame), "hello": cfg.Hello,
+	})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("channel: handshake: hello: %w", err)
+	}
+	if len(hello) > maxHelloPayload {
+		conn.Close()
+		return nil, fmt.Errorf("channel: handshake: hello value of %d bytes exceeds %d", len(hello), maxHelloPayload)
+	}
+	pre := make([]byte, 0, preambleLen+headerLen+len(hello))
+	pre = append(pre, magic...)
+	pre = binary.BigEndian.AppendUint16(pre, ProtocolVersion)
+	pre = appendFrame(pre, typeHello, 0, 0, hello)
+	s.wq = append(s.wq, pre)
+	s.wqWake <- struct{}{}
+	s.wg.Add(2)
+	go s.writeLoop()
+	go s.readLoop()
+	select {
+	case <-s.ready:
+		return s, nil
+	case <-s.done:
+	case <-ctx.Done():
+		s.fail(fmt.Errorf("channel: handshake: %w", ctx.Err()))
+	}
+	s.Close()
+	err = s.Err()
+	var ve *VersionError
+	var pe *ProtocolError
+	if errors.As(err, &ve) || errors.As(err, &pe) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return nil, err
+	}
+	return nil, fmt.Errorf("channel: handshake: %w", err)
+}
+
+// Close ends the session at once: every channel is closed, blocked
+// operations fail, queued frames not yet written are dropped (use Shutdown
+// to flush first). It waits for the session's goroutines, including running
+// callbacks, so it must not be called from a callback. Idempotent.
+func (s *Session) Close() error {
+	s.fail(ErrClosed)
+	s.closeOnce.Do(func() {
+		s.wg.Wait()
+		s.cbwg.Wait()
+	})
+	return nil
+}
+
+// Shutdown waits (bounded by ctx) until every frame queued so far has been
+// written, then closes the session. Use it after a last Send/Close so the
+// peer gets them.
+func (s *Session) Shutdown(ctx context.Context) error {
+	var err error
+	for {
+		s.mu.Lock()
+		idle := len(s.wq) == 0 && !s.writing
+		w := s.flushedWake
+		ended := s.err != nil
+		s.mu.Unlock()
+		if idle || ended {
+			break
+		}
+		select {
+		case <-w:
+		case <-s.done:
+		case <-ctx.Done():
+			err = fmt.Errorf("channel: shutdown: %w", ctxErr(ctx))
+		}
+		if err != nil {
+			break
+		}
+	}
+	s.Close()
+	return err
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err tells why the session ended: ErrClosed (Close was called), io.EOF
+// (the peer closed the stream at a frame boundary), an error matching
+// io.ErrUnexpectedEOF (stream cut mid-frame, or a read/write failure),
+// *ProtocolError, *VersionError. nil while the session is alive.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+// PeerHello returns the peer's Config.Hello, normalised like a received value.
+func (s *Session) PeerHello() any { return s.peerHello }
+
+// NumChannels returns the number of channels not yet fully closed.
+func (s *Session) NumChannels() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.chans)
+}
+
+// fail ends the session with err unless it already ended.
+func (s *Session) fail(err error) {
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.err = err
+	close(s.done)
+	broadcast(&s.acceptWake)
+	broadcast(&s.flushedWake)
+	for _, c := range s.chans {
+		broadcast(&c.wake)
+	}
+	s.mu.Unlock()
+	s.conn.Close()
+}
+
+// broadcast wakes everybody waiting on *w.
+func broadcast(w *chan struct{}) {
+	close(*w)
+	*w = make(chan struct{})
+}
+
+// enqueueLocked hands a whole frame to the writer. s.mu is held.
+func (s *Session) enqueueLocked(f []byte) {
+	s.wq = append(s.wq, f)
+	select {
+	case s.wqWake <- struct{}{}:
+	default:
+	}
+}
+
+// Open opens a channel; the peer's Accept returns it with req. Open does
+// not wait for the peer.
+func (s *Session) Open(ctx context.Context, req any) (*Channel, error) {
+	return s.open(ctx, req, 0)
+}
+
+// NewChannel opens a channel that the peer does not see in Accept: it is
+// meant to be sent inside a value (execnet's gateway.newchannel()).
+func (s *Session) NewChannel() (*Channel, error) {
+	return s.open(context.Background(), nil, flagInline)
+}
+
+func (s *Session) open(ctx context.Context, req any, flags byte) (*Channel, error) {
+	if err := validate(s, req); err != nil {
+		return nil, fmt.Errorf("channel: open: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("channel: open: %w", ctxErr(ctx))
+	}
+	s.mu.Lock()
+	if s.err != nil {
+		err := s.err
+		s.mu.Unlock()
+		return nil, fmt.Errorf("channel: open: %w", sessionEnded(err))
+	}
+	id := s.nextID
+	s.nextID += 2
+	c := s.newChannelLocked(id)
+	s.chans[id] = c
+	s.mu.Unlock()
+	// The OPEN frames are queued under c.sendMu so that no DATA of this
+	// channel can overtake them.
+	c.sendMu <- struct{}{}
+	defer func() { <-c.sendMu }()
+	err := c.writeValue(ctx, typeOpen, flags, req, false)
+	if err != nil {
+		return nil, fmt.Errorf("channel: open: %w", err)
+	}
+	return c, nil
+}
+
+// Accept returns the next channel opened by the peer and its request value.
+// After the session ended it returns an error wrapping Err().
+func (s *Session) Accept(ctx context.Context) (*Channel, any, error) {
+	for {
+		s.mu.Lock()
+		if len(s.acceptQ) > 0 {
+			it := s.acceptQ[0]
+			s.acceptQ[0] = acceptItem{}
+			s.acceptQ = s.acceptQ[1:]
+			s.mu.Unlock()
+			req, err := decodeChunks(s, it.req, nil)
+			if err != nil {
+				return it.c, nil, fmt.Errorf("channel: accept: channel %d: request: %w", it.c.id, err)
+			}
+			return it.c, req, nil
+		}
+		if s.err != nil {
+			err := s.err
+			s.mu.Unlock()
+			return nil, nil, fmt.Errorf("channel: accept: %w", err)
+		}
+		w := s.acceptWake
+		s.mu.Unlock()
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return nil, nil, fmt.Errorf("channel: accept: %w", ctxErr(ctx))
+		}
+	}
+}
+
+// channelRef resolves a channel id found inside a received value.
+func (s *Session) channelRef(id uint64) *Channel {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c := s.chans[id]; c != nil {
+		return c
+	}
+	// Already fully closed (or never known): a detached, closed channel.
+	c := s.newChannelLocked(id)
+	c.sentClose, c.recvClose, c.localClosed = true, true, true
+	return c
+}
+
+func (s *Session) newChannelLocked(id uint64) *Channel {
+	return &Channel{
+		s: s, id: id, wake: make(chan struct{}), sendMu: make(chan struct{}, 1),
+		sendWindow: s.peerWindow, bindings: map[string]any{},
+	}
+}
+
+// ctxErr turns a context's error into ours: a deadline matches both
+// ErrTimeout and context.DeadlineExceeded.
+func ctxErr(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrTimeout, context.DeadlineExceeded)
+	}
+	return ctx.Err()
+}
+
+// sessionEnded wraps the session's error so that it matches ErrClosed too.
+func sessionEnded(err error) error {
+	if errors.Is(err, ErrClosed) {
+		return err
+	}
+	return fmt.Errorf("%w: session ended: %w", ErrClosed, err)
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// procRequest is one test-binary process to run.
+type procRequest struct {
+	Argv []string // Argv[0] is the binary path as the worker sees it
+	Dir  string   // working directory: the package directory
+	Env  []string // appended to the worker's environment
+}
+
+// procResult is how a test process ended.
+type procResult struct {
+	ExitCode int    // -1 when killed by a signal
+	Signal   string // the signal's name when killed by one
+}
+
+// procRunner runs test processes somewhere: in the controller itself or on a
+// worker gateway. runProc streams the process's combined stdout and stderr
+// to out as it arrives. A non-nil error means the runner itself broke (a lost
+// worker), never that the test process failed.
+type procRunner interface {
+	runProc(ctx context.Context, req procRequest, out io.Writer) (procResult, error)
+}
+
+// localRunner runs test processes as children of the controller.
+type localRunner struct{}
+
+func (localRunner) runProc(ctx context.Context, req procRequest, out io.Writer) (procResult, error) {
+	cmd := exec.CommandContext(ctx, req.Argv[0], req.Argv[1:]...)
+	cmd.Dir = req.Dir
+	cmd.Env = append(cmd.Environ(), req.Env...)
+	cmd.Stdout = out
+	cmd.Stderr = out
+	// A process group of its own, so that killing the test also kills what
+	// it started, and a terminal's Ctrl-C reaches godist first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	return resultOf(cmd, err)
+}
+
+// resultOf turns what exec.Cmd.Run returned into a procResult; only a
+// failure to start the binary at all is an error.
+func resultOf(cmd *exec.Cmd, err error) (procResult, error) {
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+		return procResult{}, nil
+	case errors.As(err, &exitErr):
+		res := procResult{ExitCode: exitErr.ExitCode()}
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			res.ExitCode = -1
+			res.Signal = ws.Signal().String()
+		}
+		return res, nil
+	case errors.Is(err, exec.ErrWaitDelay):
+		// The process exited but something it started kept the output open.
+		if cmd.ProcessState != nil {
+			return procResult{ExitCode: cmd.ProcessState.ExitCode()}, nil
+		}
+	}
+	return procResult{ExitCode: -1}, err
+}

@@ -1,0 +1,385 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/godist/godist/collector"
+	"github.com/godist/godist/report"
+	"github.com/godist/godist/scheduler"
+)
+
+// runTests is `godist [flags] [packages]`: go test, distributed.
+func runTests(args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return report.ExitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r := &testRun{opts: o, stdout: stdout, stderr: stderr}
+	return r.run(ctx)
+}
+
+// testRun is one `godist ./...`: load, build, plan, dispatch, collect, report.
+type testRun struct {
+	opts           *options
+	stdout, stderr io.Writer
+
+	filter  *scheduler.Filter
+	hist    *scheduler.History
+	workDir string // test binaries and per-process scratch files
+
+	seq      *collector.Sequencer
+	out      report.Renderer
+	status   *report.Status
+	mergers  map[string]*collector.Merger
+	coverage *coverMerger
+
+	mu          sync.Mutex
+	binaries    map[string]string          // import path -> test binary
+	outstanding map[string]int             // import path -> units not yet finished
+	results     map[string][]scheduler.TestResult // import path -> finished tests, for the history
+	startups    map[string][]time.Duration // import path -> measured process start-ups
+	stats       runStats
+}
+
+func (r *testRun) run(ctx context.Context) int {
+	o := r.opts
+	var err error
+	if r.filter, err = scheduler.NewFilter(o.run, o.skip); err != nil {
+		fmt.Fprintf(r.stderr, "godist: %v\n", err)
+		return report.ExitUsage
+	}
+	pkgs, err := scheduler.Load(ctx, scheduler.LoadConfig{Patterns: o.packages, BuildFlags: o.buildFlags})
+	if err != nil {
+		fmt.Fprintf(r.stderr, "godist: %v\n", err)
+		return report.ExitFailed
+	}
+	if r.workDir, err = os.MkdirTemp("", "godist-"); err != nil {
+		fmt.Fprintf(r.stderr, "godist: %v\n", err)
+		return report.ExitFailed
+	}
+	defer os.RemoveAll(r.workDir)
+	r.loadHistory()
+	if err := r.openOutput(pkgs); err != nil {
+		fmt.Fprintf(r.stderr, "godist: %v\n", err)
+		return report.ExitUsage
+	}
+
+	// Discover and plan. Packages that cannot run get their whole stream now
+	// (in package order, thanks to the sequencer).
+	var runnable []*scheduler.PackageTests
+	for _, p := range pkgs {
+		m := r.mergers[p.ImportPath]
+		switch {
+		case p.Error != nil:
+			// Build reports load errors in go test's words.
+			runnable = append(runnable, &scheduler.PackageTests{Pkg: p})
+		case !p.HasTests():
+			m.NoTestFiles()
+		default:
+			pt, err := scheduler.Discover(p)
+			if err != nil {
+				// A setup problem the build will report in go's words.
+				pt = &scheduler.PackageTests{Pkg: p}
+			}
+			runnable = append(runnable, pt.Select(r.filter))
+		}
+	}
+	units := r.plan(runnable)
+
+	workers, closeWorkers, err := r.startWorkers(ctx)
+	if err != nil {
+		fmt.Fprintf(r.stderr, "godist: %v\n", err)
+		r.finishAll(runnable, "godist: no workers: "+err.Error())
+		return r.end(err)
+	}
+	defer closeWorkers()
+
+	d := scheduler.NewDispatcher(scheduler.DispatchOptions{})
+	byPkg := map[string][]*scheduler.Unit{}
+	for _, u := range units {
+		byPkg[u.Pkg.ImportPath] = append(byPkg[u.Pkg.ImportPath], u)
+	}
+	var reqs []scheduler.BuildRequest
+	for _, pt := range runnable {
+		reqs = append(reqs, scheduler.BuildRequest{Pkg: pt.Pkg, OutDir: r.workDir, BuildFlags: r.buildFlags()})
+	}
+	buildStart := time.Now()
+	var buildWG sync.WaitGroup
+	buildWG.Add(1)
+	go func() {
+		defer buildWG.Done()
+		defer d.CloseAdd()
+		scheduler.BuildAll(ctx, reqs, o.buildP, func(res scheduler.BuildResult) {
+			r.built(res, byPkg[res.Pkg.ImportPath], d)
+		})
+		r.mu.Lock()
+		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
+		r.mu.Unlock()
+	}()
+	exec := &executor{run: r, runners: workers}
+	left, runErr := d.Run(ctx, len(workers), exec)
+	buildWG.Wait()
+	left = append(left, d.Remaining()...)
+	r.giveUp(left, runErr)
+	r.saveHistory()
+	return r.end(ctx.Err())
+}
+
+// plan splits the runnable packages into units for the workers.
+func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
+	opts := scheduler.PlanOptions{Dist: scheduler.DistLoad}
+	if r.opts.dist != distLoad || r.opts.listSet {
+		opts.Dist = scheduler.DistLoadPkg
+	}
+	workers := r.opts.workers + len(r.opts.txSpecs)
+	if r.opts.dist == distNo {
+		workers = r.opts.buildP
+	}
+	units := scheduler.Plan(pts, r.hist, max(workers, 1), opts)
+	for _, u := range units {
+		r.outstanding[u.Pkg.ImportPath]++
+	}
+	return units
+}
+
+// built receives one build result: a failure is reported at once, a binary
+// releases the package's units to the workers.
+func (r *testRun) built(res scheduler.BuildResult, units []*scheduler.Unit, d *scheduler.Dispatcher) {
+	m := r.mergers[res.Pkg.ImportPath]
+	if res.Err != nil {
+		failed := res.Pkg.ImportPath + " [" + res.Pkg.ImportPath + ".test]"
+		output := res.Output
+		if output == "" {
+			output = res.Err.Error() + "\n"
+		}
+		if res.SetupFailed {
+			m.SetupFailed(failed, output)
+		} else {
+			m.BuildFailed(failed, output)
+		}
+		r.mu.Lock()
+		delete(r.outstanding, res.Pkg.ImportPath)
+		r.mu.Unlock()
+		return
+	}
+	if res.NoTestFiles {
+		m.NoTestFiles()
+		r.mu.Lock()
+		delete(r.outstanding, res.Pkg.ImportPath)
+		r.mu.Unlock()
+		return
+	}
+	r.mu.Lock()
+	r.binaries[res.Pkg.ImportPath] = res.Binary
+	r.mu.Unlock()
+	d.Add(units...)
+}
+
+// unitDone is called after each unit; requeued reports whether some of its
+// tests go round again. The package ends with its last unit.
+func (r *testRun) unitDone(u *scheduler.Unit, requeued bool) {
+	if requeued {
+		return
+	}
+	pkg := u.Pkg.ImportPath
+	r.mu.Lock()
+	r.outstanding[pkg]--
+	last := r.outstanding[pkg] == 0
+	if last {
+		delete(r.outstanding, pkg)
+	}
+	r.mu.Unlock()
+	if last {
+		r.finishPackage(pkg)
+	}
+}
+
+func (r *testRun) finishPackage(pkg string) {
+	m := r.mergers[pkg]
+	if r.coverage != nil {
+		if pct, ok := r.coverage.percent(pkg); ok {
+			m.SetCoverage(pct)
+		}
+	}
+	m.Finish()
+}
+
+// giveUp reports the units the dispatcher could not run.
+func (r *testRun) giveUp(left []*scheduler.Unit, why error) {
+	notRun := map[string][]string{}
+	for _, u := range left {
+		notRun[u.Pkg.ImportPath] = append(notRun[u.Pkg.ImportPath], u.Tests...)
+	}
+	reason := "godist: gave up after repeated crashes before any test started"
+	switch {
+	case errors.Is(why, scheduler.ErrNoWorkers):
+		reason = "godist: no workers left"
+	case why != nil:
+		reason = "godist: " + why.Error()
+	}
+	r.mu.Lock()
+	var pending []string
+	for pkg := range r.outstanding {
+		pending = append(pending, pkg)
+	}
+	r.outstanding = map[string]int{}
+	r.mu.Unlock()
+	for _, pkg := range pending {
+		m := r.mergers[pkg]
+		if tests := notRun[pkg]; len(tests) > 0 {
+			m.Fail(fmt.Sprintf("%s: %d tests not run: %s", reason, len(tests), strings.Join(tests, " ")))
+		} else {
+			m.Fail(reason)
+		}
+		r.finishPackage(pkg)
+	}
+}
+
+// finishAll ends every package that could not run at all.
+func (r *testRun) finishAll(pts []*scheduler.PackageTests, reason string) {
+	for _, pt := range pts {
+		m := r.mergers[pt.Pkg.ImportPath]
+		m.Fail(reason)
+		m.Finish()
+	}
+}
+
+// end flushes the output and computes the exit status.
+func (r *testRun) end(err error) int {
+	r.seq.Flush()
+	if cerr := r.out.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if r.coverage != nil {
+		if werr := r.coverage.write(r.opts.coverProfile); werr != nil {
+			fmt.Fprintf(r.stderr, "godist: %v\n", werr)
+			err = werr
+		}
+	}
+	r.writeStats()
+	return report.ExitCode(err, r.status)
+}
+
+// openOutput sets up the renderers and one merger per package.
+func (r *testRun) openOutput(pkgs []*scheduler.Package) error {
+	o := r.opts
+	r.status = &report.Status{}
+	var out report.Renderer
+	mode := collector.Ordered
+	if o.json {
+		out = report.NewJSON(r.stdout)
+		mode = collector.Streaming
+	} else {
+		out = report.NewTextOptions(r.stdout, r.stderr, report.TextOptions{
+			Verbose: o.verbose,
+			// go test with no package arguments prints differently.
+			LocalDir: !o.explicitPackages,
+		})
+	}
+	r.out = report.Tee(r.status, out)
+	var names []string
+	for _, p := range pkgs {
+		names = append(names, p.ImportPath)
+	}
+	r.seq = collector.NewSequencer(names, mode, func(e collector.Event) {
+		r.observe(e)
+		r.out.Event(e)
+	})
+	r.mergers = map[string]*collector.Merger{}
+	for _, p := range pkgs {
+		r.mergers[p.ImportPath] = collector.NewMerger(p.ImportPath, nil, r.seq.Emit)
+	}
+	r.binaries = map[string]string{}
+	r.outstanding = map[string]int{}
+	r.results = map[string][]scheduler.TestResult{}
+	r.startups = map[string][]time.Duration{}
+	if o.coverProfile != "" {
+		r.coverage = newCoverMerger()
+	}
+	return nil
+}
+
+// observe sees every event on its way out: test results feed the history.
+// It runs under the sequencer's lock.
+func (r *testRun) observe(e collector.Event) {
+	if e.Test == "" || e.Elapsed == nil {
+		return
+	}
+	switch e.Action {
+	case "pass", "fail", "skip":
+	default:
+		return
+	}
+	d := time.Duration(*e.Elapsed * float64(time.Second))
+	r.mu.Lock()
+	r.results[e.Package] = append(r.results[e.Package], scheduler.TestResult{Name: e.Test, Elapsed: d})
+	r.stats.TotalTestSeconds += topLevelSeconds(e)
+	if !strings.Contains(e.Test, "/") && *e.Elapsed > r.stats.LongestTest {
+		r.stats.LongestTest = *e.Elapsed
+	}
+	r.mu.Unlock()
+}
+
+func topLevelSeconds(e collector.Event) float64 {
+	if strings.Contains(e.Test, "/") {
+		return 0
+	}
+	return *e.Elapsed
+}
+
+func (r *testRun) buildFlags() []string {
+	flags := append([]string(nil), r.opts.buildFlags...)
+	if r.opts.vetSet {
+		flags = append(flags, "-vet="+r.opts.vet)
+	}
+	return flags
+}
+
+func (r *testRun) loadHistory() {
+	path := r.opts.historyFile
+	if path == "" {
+		p, err := scheduler.DefaultHistoryPath()
+		if err == nil {
+			path = p
+		}
+	}
+	h, err := scheduler.LoadHistory(path)
+	if err != nil {
+		fmt.Fprintf(r.stderr, "godist: ignoring duration history: %v\n", err)
+		h = scheduler.NewHistory(path)
+	}
+	r.hist = h
+}
+
+func (r *testRun) saveHistory() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for pkg, tests := range r.results {
+		res := scheduler.ProcessResult{Tests: tests}
+		if s := r.startups[pkg]; len(s) > 0 {
+			res.Startup = medianDuration(s)
+		}
+		r.hist.Record(pkg, res)
+	}
+	if err := r.hist.Save(); err != nil && !errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(r.stderr, "godist: saving duration history: %v\n", err)
+	}
+}
+
+// scratch returns a fresh path in the run's work directory.
+func (r *testRun) scratch(name string) string {
+	return filepath.Join(r.workDir, name)
+}

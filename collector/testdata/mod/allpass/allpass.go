@@ -1,0 +1,2 @@
+// Package allpass is a collector fixture whose tests all pass.
+package allpass

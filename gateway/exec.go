@@ -1,0 +1,287 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/godist/godist/channel"
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+	"github.com/traefik/yaegi/stdlib/unrestricted"
+)
+
+// remoteFile is the file name positions in remote code are reported with.
+const remoteFile = "remote.go"
+
+// ScriptChannel is the type of the `channel` variable predeclared in remote
+// code. It delegates to the execution's *channel.Channel with the
+// execution's context, which ends when the controller's connection ends.
+type ScriptChannel struct {
+	ch  *channel.Channel
+	ctx context.Context
+}
+
+// Send sends v to the controller (blocking while the window is full).
+func (c *ScriptChannel) Send(v any) error { return c.ch.Send(c.ctx, v) }
+
+// Receive returns the next value; io.EOF after the controller closed.
+func (c *ScriptChannel) Receive() (any, error) { return c.ch.Receive(c.ctx) }
+
+// ReceiveTimeout is Receive bounded by d; on timeout the error satisfies
+// errors.Is(err, channel.ErrTimeout).
+func (c *ScriptChannel) ReceiveTimeout(d time.Duration) (any, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, d)
+	defer cancel()
+	return c.ch.Receive(ctx)
+}
+
+// Set binds name to v on both sides of the channel.
+func (c *ScriptChannel) Set(name string, v any) error { return c.ch.Set(name, v) }
+
+// Get waits until name is bound and returns its value.
+func (c *ScriptChannel) Get(name string) (any, error) { return c.ch.Get(c.ctx, name) }
+
+// GetTimeout is Get bounded by d.
+func (c *ScriptChannel) GetTimeout(name string, d time.Duration) (any, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, d)
+	defer cancel()
+	return c.ch.Get(ctx, name)
+}
+
+// Close closes the channel early; the execution itself goes on.
+func (c *ScriptChannel) Close() error { return c.ch.Close() }
+
+// CloseWithError closes the channel; the controller receives a
+// *channel.RemoteError with msg.
+func (c *ScriptChannel) CloseWithError(msg string) error {
+	return c.ch.CloseWithError(&channel.RemoteError{Message: msg})
+}
+
+// IsClosed reports whether the channel is closed.
+func (c *ScriptChannel) IsClosed() bool { return c.ch.IsClosed() }
+
+// Context is the execution's context.
+func (c *ScriptChannel) Context() context.Context { return c.ctx }
+
+// Raw gives the underlying channel, for the full API.
+func (c *ScriptChannel) Raw() *channel.Channel { return c.ch }
+
+// execution is one run of remote source in its own interpreter.
+type execution struct {
+	w      *worker
+	ch     *channel.Channel
+	ctx    context.Context
+	script *ScriptChannel
+	trace  *panicTrace
+
+	goroutines sync.WaitGroup // godist.Go goroutines; run waits for them
+
+	mu  sync.Mutex
+	err *channel.RemoteError // first failure; closes the channel when the execution ends
+}
+
+// run interprets req.Source, then closes the channel: cleanly if main and
+// all godist.Go goroutines returned normally, with a *channel.RemoteError
+// otherwise.
+func (x *execution) run(req ExecRequest) {
+	x.w.running.Add(1)
+	defer x.w.running.Add(-1)
+	x.script = &ScriptChannel{ch: x.ch, ctx: x.ctx}
+	x.trace = &panicTrace{out: x.w.opts.Stderr}
+	src, err := wrapSource(req.Source)
+	if err != nil {
+		x.fail(remoteError("compile", err, nil))
+		x.finish()
+		return
+	}
+	i := interp.New(interp.Options{
+		GoPath:       x.w.gopath,
+		Env:          os.Environ(),
+		Unrestricted: true,
+		Stdout:       os.Stdout, // the worker points it at stderr (ServeStdio)
+		Stderr:       x.trace,
+		Args:         []string{remoteFile},
+	})
+	if err := x.use(i); err != nil {
+		x.fail(remoteError("setup", err, nil))
+		x.finish()
+		return
+	}
+	prog, err := compile(i, src)
+	if err != nil {
+		x.fail(remoteError("compile", err, nil))
+		x.finish()
+		return
+	}
+	if req.Mode == ModeOneshot {
+		if err := x.ch.Set(acceptedName, true); err != nil {
+			x.finish()
+			return
+		}
+	}
+	if _, err := i.ExecuteWithContext(x.ctx, prog); err != nil {
+		x.fail(remoteError("run", err, x.trace))
+	}
+	x.goroutines.Wait()
+	x.finish()
+}
+
+func (x *execution) use(i *interp.Interpreter) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("interpreter setup panicked: %v", r)
+		}
+	}()
+	if err := i.Use(stdlib.Symbols); err != nil {
+		return err
+	}
+	if err := i.Use(unrestricted.Symbols); err != nil {
+		return err
+	}
+	return i.Use(interp.Exports{"godist/godist": x.exports()})
+}
+
+// exports is the `import "godist"` package of one execution.
+func (x *execution) exports() map[string]reflect.Value {
+	return map[string]reflect.Value{
+		"Channel":       reflect.ValueOf(func() *ScriptChannel { return x.script }),
+		"Go":            reflect.ValueOf(x.goFunc),
+		"Context":       reflect.ValueOf(func() context.Context { return x.ctx }),
+		"Info":          reflect.ValueOf(func() Info { return x.w.info() }),
+		"ID":            reflect.ValueOf(func() string { return x.w.gatewayID() }),
+		"Version":       reflect.ValueOf(func() string { return Version }),
+		"ServeListener": reflect.ValueOf(x.w.serveListenerInBackground),
+		"ScriptChannel": reflect.ValueOf((*ScriptChannel)(nil)),
+	}
+}
+
+// goFunc runs f in a goroutine owned by the execution: a panic in f fails
+// the execution instead of killing the worker, and the execution's channel
+// closes only after f returned.
+func (x *execution) goFunc(f func()) {
+	x.goroutines.Add(1)
+	go func() {
+		defer x.goroutines.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				x.fail(remoteError("godist.Go", interp.Panic{Value: r}, x.trace))
+			}
+		}()
+		f()
+	}()
+}
+
+func (x *execution) fail(e *channel.RemoteError) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.err == nil {
+		x.err = e
+	}
+}
+
+func (x *execution) finish() {
+	x.mu.Lock()
+	e := x.err
+	x.mu.Unlock()
+	if e != nil {
+		_ = x.ch.CloseWithError(e)
+		return
+	}
+	_ = x.ch.Close()
+}
+
+// compile compiles src; yaegi panics on some unsupported constructs
+// (range over int or func), which become errors here.
+func compile(i *interp.Interpreter, src string) (prog *interp.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("interpreter panicked (unsupported construct?): %v", r)
+		}
+	}()
+	return i.Compile(src)
+}
+
+var posRE = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+:\d+): (.*)$`)
+
+// remoteError describes a failure of remote code.
+func remoteError(phase string, err error, trace *panicTrace) *channel.RemoteError {
+	re := &channel.RemoteError{}
+	var p interp.Panic
+	if errors.As(err, &p) {
+		re.Message = fmt.Sprintf("panic: %v", p.Value)
+		if trace != nil {
+			re.Where, re.Stack = trace.where()
+		}
+		if re.Stack == "" {
+			re.Stack = string(p.Stack)
+		}
+	} else {
+		re.Message = err.Error()
+		first, _, _ := strings.Cut(re.Message, "\n")
+		if m := posRE.FindStringSubmatch(first); m != nil {
+			re.Where = remoteFile + ":" + m[1]
+		}
+	}
+	if phase != "run" {
+		re.Message = phase + ": " + re.Message
+	}
+	return re
+}
+
+// panicTrace forwards interpreter diagnostics to the worker's stderr and
+// keeps the "LINE:COL: panic: ..." lines yaegi prints while a panic unwinds
+// interpreted frames, to say where remote code panicked.
+type panicTrace struct {
+	out   io.Writer
+	mu    sync.Mutex
+	lines []string
+}
+
+var panicLineRE = regexp.MustCompile(`(\d+:\d+): panic: (\S+?)(?:\(\.\.\.\))?$`)
+
+func (t *panicTrace) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if panicLineRE.Match(l) && len(t.lines) < 100 {
+			t.lines = append(t.lines, string(l))
+		}
+	}
+	t.mu.Unlock()
+	if t.out != nil {
+		return t.out.Write(b)
+	}
+	return len(b), nil
+}
+
+func (t *panicTrace) where() (where, stack string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == 0 {
+		return "", ""
+	}
+	// yaegi reports the position of the interpreted function that was
+	// running, not of the statement: name the function too.
+	m := panicLineRE.FindStringSubmatch(t.lines[0])
+	return remoteFile + ":" + m[1] + " in " + m[2], strings.Join(t.lines, "\n")
+}
+
+// serveListenerInBackground serves the gateway protocol on ln until the
+// connection of the execution that called it ends. It is godist.ServeListener
+// in remote code, used by the seed's socket-server example.
+func (w *worker) serveListenerInBackground(ln net.Listener) {
+	w.wg.Go(func() {
+		if err := ServeListener(w.ctx, ln, w.opts); err != nil {
+			w.opts.Logf("gateway: background socket server on %s: %v", ln.Addr(), err)
+		}
+	})
+}

@@ -1,0 +1,401 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/godist/godist/channel"
+)
+
+// ErrNotSupported is returned by Open for a spec kind not built yet (ssh).
+var ErrNotSupported = errors.New("gateway: not yet supported")
+
+// ErrClosed is Err after Close ended the gateway.
+var ErrClosed = errors.New("gateway: closed")
+
+// Options configure how gateways are opened.
+type Options struct {
+	// WorkerCommand is the argv of a popen worker; nil means the running
+	// executable with argument "worker". GODIST_WORKER=1 is always set in
+	// the worker's environment.
+	WorkerCommand []string
+	// Stderr receives the worker process's stderr; nil means os.Stderr.
+	Stderr io.Writer
+	// WaitDelay bounds how long a killed worker's stderr may stay open
+	// (exec.Cmd.WaitDelay); 0 means 2s.
+	WaitDelay time.Duration
+}
+
+// DefaultOptions are used by Open and NewGroup; cmd/godist may change them
+// at start-up (before opening gateways).
+var DefaultOptions Options
+
+// Gateway is one live connection to one worker.
+//
+// A process gateway (popen, exec) owns one goroutine that reaps the child;
+// Exit and Close stop the child (exec.Cmd.Cancel kills its process group,
+// WaitDelay bounds the pipes) and wait for that goroutine. The session's
+// goroutines belong to package channel and end with Close.
+type Gateway struct {
+	id   string
+	spec Spec
+	sess *channel.Session
+
+	cmd      *exec.Cmd          // nil for socket / conn gateways
+	kill     context.CancelFunc // cancels the command's context: Cmd.Cancel kills it
+	procDone chan struct{}      // closed after cmd.Wait returned
+	procErr  error              // cmd.Wait's result, valid after procDone
+
+	mu       sync.Mutex
+	closeErr error // why it ended, as told by Err; set by Exit/Close
+	ended    bool
+}
+
+// Open opens a gateway with DefaultOptions; ctx bounds only the set-up
+// (process start, dial, handshake, spec keys).
+func Open(ctx context.Context, spec Spec) (*Gateway, error) {
+	return OpenWith(ctx, spec, DefaultOptions)
+}
+
+// OpenWith opens a gateway with the given options.
+func OpenWith(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
+	switch spec.Kind {
+	case KindPopen:
+		argv := opts.WorkerCommand
+		if len(argv) == 0 {
+			exe, err := os.Executable()
+			if err != nil {
+				return nil, fmt.Errorf("gateway %s: open popen: %w", spec.ID, err)
+			}
+			argv = []string{exe, "worker"}
+		}
+		return openProcess(ctx, spec, argv, opts)
+	case KindExec:
+		return openProcess(ctx, spec, []string{"sh", "-c", spec.Command}, opts)
+	case KindSocket:
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", spec.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
+		}
+		return OpenConn(ctx, spec, c)
+	case KindSSH:
+		return nil, fmt.Errorf("gateway %s: open %q: %w (ssh transport comes in a later issue)", spec.ID, spec.Raw, ErrNotSupported)
+	}
+	return nil, fmt.Errorf("gateway %s: open: unknown kind %q", spec.ID, spec.Kind)
+}
+
+// OpenConn makes a gateway over an established connection to a worker
+// (whose side runs Serve). It owns conn from then on.
+func OpenConn(ctx context.Context, spec Spec, conn io.ReadWriteCloser) (*Gateway, error) {
+	g := &Gateway{id: spec.ID, spec: spec}
+	if err := g.start(ctx, conn); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// pipeConn is the controller's end of a process worker's stdio.
+type pipeConn struct {
+	r, w *os.File
+}
+
+func (c pipeConn) Read(b []byte) (int, error)  { return c.r.Read(b) }
+func (c pipeConn) Write(b []byte) (int, error) { return c.w.Write(b) }
+func (c pipeConn) Close() error                { return errors.Join(c.w.Close(), c.r.Close()) }
+
+func openProcess(ctx context.Context, spec Spec, argv []string, opts Options) (*Gateway, error) {
+	g := &Gateway{id: spec.ID, spec: spec, procDone: make(chan struct{})}
+	fail := func(err error) (*Gateway, error) {
+		return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
+	}
+	childIn, parentOut, err := os.Pipe()
+	if err != nil {
+		return fail(err)
+	}
+	parentIn, childOut, err := os.Pipe()
+	if err != nil {
+		childIn.Close()
+		parentOut.Close()
+		return fail(err)
+	}
+	// The command's context is ours, not ctx: ctx bounds only the set-up.
+	procCtx, kill := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(procCtx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), WorkerEnv+"=1")
+	cmd.Stdin, cmd.Stdout = childIn, childOut
+	cmd.Stderr = opts.Stderr
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		// The whole group: `sh -c` may have started the worker as a child.
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	cmd.WaitDelay = opts.WaitDelay
+	if cmd.WaitDelay <= 0 {
+		cmd.WaitDelay = 2 * time.Second
+	}
+	err = cmd.Start()
+	childIn.Close()
+	childOut.Close()
+	if err != nil {
+		kill()
+		parentIn.Close()
+		parentOut.Close()
+		return fail(err)
+	}
+	g.cmd, g.kill = cmd, kill
+	go g.reap() // owned by g: Exit and Close wait for procDone
+	if err := g.start(ctx, pipeConn{r: parentIn, w: parentOut}); err != nil {
+		kill()
+		<-g.procDone
+		if g.procErr != nil {
+			err = fmt.Errorf("%w (worker: %v)", err, g.procErr)
+		}
+		return nil, err
+	}
+	return g, nil
+}
+
+// reap waits for the worker process and then ends the session, so that
+// pending operations fail as soon as the worker is gone.
+func (g *Gateway) reap() {
+	g.procErr = g.cmd.Wait()
+	g.kill()
+	close(g.procDone)
+	if s := g.session(); s != nil {
+		s.Close()
+	}
+}
+
+func (g *Gateway) session() *channel.Session {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sess
+}
+
+// start does the handshake and applies the spec's keys.
+func (g *Gateway) start(ctx context.Context, conn io.ReadWriteCloser) error {
+	fail := func(err error) error {
+		return fmt.Errorf("gateway %s: open %s: %w", g.id, g.spec.Raw, err)
+	}
+	sess, err := channel.NewSession(ctx, conn, channel.Config{Initiator: true, Hello: hello("controller")})
+	if err != nil {
+		conn.Close()
+		return fail(fmt.Errorf("handshake: %w", err))
+	}
+	if err := checkHello(sess.PeerHello()); err != nil {
+		sess.Close()
+		return fail(err)
+	}
+	g.mu.Lock()
+	g.sess = sess
+	g.mu.Unlock()
+	if g.procDone != nil {
+		select {
+		case <-g.procDone: // reap ran before sess was set
+			sess.Close()
+		default:
+		}
+	}
+	if g.id != "" || g.spec.Chdir != "" || len(g.spec.Env) > 0 || g.spec.Nice != 0 {
+		setup := SetupRequest{ID: g.id, Chdir: g.spec.Chdir, Env: g.spec.Env, Nice: g.spec.Nice}
+		if err := g.call(ctx, setup.wire()); err != nil {
+			sess.Close()
+			return fail(err)
+		}
+	}
+	return nil
+}
+
+// call opens a channel with req and waits for the worker to close it.
+func (g *Gateway) call(ctx context.Context, req any) error {
+	ch, err := g.sess.Open(ctx, req)
+	if err != nil {
+		return err
+	}
+	return drain(ctx, ch)
+}
+
+// drain receives and drops values until the channel ends; nil on a clean end.
+func drain(ctx context.Context, ch *channel.Channel) error {
+	for {
+		_, err := ch.Receive(ctx)
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if !ch.IsClosed() && ctx.Err() != nil {
+			ch.Close()
+		}
+		return err
+	}
+}
+
+// ID is the gateway's id (gw0, gw1, ... in a group, or the spec's //id=).
+func (g *Gateway) ID() string { return g.id }
+
+// Spec is the spec the gateway was opened from.
+func (g *Gateway) Spec() Spec { return g.spec }
+
+// Session is the underlying channel session, e.g. to Accept channels the
+// worker's code opens.
+func (g *Gateway) Session() *channel.Session { return g.sess }
+
+func (g *Gateway) errorf(op string, err error) error {
+	return fmt.Errorf("gateway %s: %s: %w", g.id, op, err)
+}
+
+// RemoteExec starts source on the worker and returns its channel; the
+// channel closes when the remote code is done (with a *channel.RemoteError
+// if it failed). Source is a list of statements or a package main file.
+func (g *Gateway) RemoteExec(ctx context.Context, source string) (*channel.Channel, error) {
+	ch, err := g.sess.Open(ctx, ExecRequest{Source: source, Mode: ModeAsync}.wire())
+	if err != nil {
+		return nil, g.errorf("remote exec", err)
+	}
+	return ch, nil
+}
+
+// RemoteExecSync runs source and waits for its end, dropping any values it
+// sends; the error is the remote one (errors.As *channel.RemoteError).
+func (g *Gateway) RemoteExecSync(ctx context.Context, source string) error {
+	ch, err := g.sess.Open(ctx, ExecRequest{Source: source, Mode: ModeSync}.wire())
+	if err != nil {
+		return g.errorf("remote exec", err)
+	}
+	if err := drain(ctx, ch); err != nil {
+		return g.errorf("remote exec", err)
+	}
+	return nil
+}
+
+// RemoteExecOneshot starts source and returns once the worker compiled it
+// (a compile error is returned); the code then runs on without a peer: its
+// channel is closed on our side.
+func (g *Gateway) RemoteExecOneshot(ctx context.Context, source string) error {
+	ch, err := g.sess.Open(ctx, ExecRequest{Source: source, Mode: ModeOneshot}.wire())
+	if err != nil {
+		return g.errorf("remote exec oneshot", err)
+	}
+	defer ch.Close()
+	if _, err := ch.Get(ctx, acceptedName); err != nil {
+		return g.errorf("remote exec oneshot", err)
+	}
+	return nil
+}
+
+// RemoteImport makes a Go source package (file name -> source) importable
+// as importPath by later executions on this gateway's connection.
+func (g *Gateway) RemoteImport(ctx context.Context, importPath string, files map[string]string) error {
+	if err := g.call(ctx, ImportRequest{Path: importPath, Files: files}.wire()); err != nil {
+		return g.errorf("remote import", err)
+	}
+	return nil
+}
+
+// Info asks the worker about itself.
+func (g *Gateway) Info(ctx context.Context) (Info, error) {
+	ch, err := g.sess.Open(ctx, opRequest(opInfo))
+	if err != nil {
+		return Info{}, g.errorf("info", err)
+	}
+	defer ch.Close()
+	v, err := ch.Receive(ctx)
+	if err != nil {
+		return Info{}, g.errorf("info", err)
+	}
+	in, err := decodeInfo(v)
+	if err != nil {
+		return Info{}, g.errorf("info", err)
+	}
+	return in, nil
+}
+
+// Done is closed when the gateway ended (and, for a process, after the
+// worker was reaped).
+func (g *Gateway) Done() <-chan struct{} {
+	if g.procDone != nil {
+		return g.procDone
+	}
+	return g.sess.Done()
+}
+
+// Err says why the gateway ended: nil after a clean Exit, ErrClosed after
+// Close, otherwise the session's or process's error.
+func (g *Gateway) Err() error {
+	select {
+	case <-g.Done():
+	default:
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ended {
+		return g.closeErr
+	}
+	if g.procDone != nil && g.procErr != nil {
+		return g.procErr
+	}
+	return g.sess.Err()
+}
+
+func (g *Gateway) setEnd(err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.ended {
+		g.ended, g.closeErr = true, err
+	}
+}
+
+// Exit asks the worker to terminate and waits for it (and for the process
+// to be reaped); when ctx ends first, the worker is killed. It returns nil
+// if the worker ended by itself, else an error naming ctx's.
+func (g *Gateway) Exit(ctx context.Context) error {
+	select {
+	case <-g.Done():
+		g.setEnd(nil)
+		return nil
+	default:
+	}
+	if ch, err := g.sess.Open(ctx, opRequest(opTerminate)); err == nil {
+		_ = ch.Close()
+	}
+	select {
+	case <-g.Done():
+		g.sess.Close()
+		g.setEnd(nil)
+		return nil
+	case <-ctx.Done():
+	}
+	g.Close()
+	err := g.errorf("exit", fmt.Errorf("worker killed: %w", ctx.Err()))
+	g.mu.Lock()
+	g.closeErr = err
+	g.mu.Unlock()
+	return err
+}
+
+// Close ends the gateway at once: the session is closed and a worker
+// process killed and reaped. Idempotent.
+func (g *Gateway) Close() error {
+	g.setEnd(ErrClosed)
+	g.sess.Close()
+	if g.cmd != nil {
+		g.kill()
+		<-g.procDone
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package scheduler
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+)
+
+// BuildRequest asks for one package's test binary.
+type BuildRequest struct {
+	Pkg *Package
+	// Dir is the go command's working directory (the user's, so compiler
+	// messages name files as go test would); "" = current.
+	Dir    string
+	OutDir string // directory for the binary; must exist
+	// BuildFlags are go test's build flags (-tags, -race, -cover...) and
+	// -vet; `go test -c` runs vet with go test's default checks, and a vet
+	// failure fails the build with vet's output, as under go test.
+	BuildFlags []string
+	Env        []string // nil = inherit
+	GoCmd      string   // "" = "go"
+}
+
+// BuildResult is the outcome of one BuildRequest.
+type BuildResult struct {
+	Pkg    *Package
+	Binary string // absolute path of the test binary; "" when none was built
+	// NoTestFiles is set for a package without _test.go files: go test
+	// prints "[no test files]" and builds nothing; neither does Build.
+	NoTestFiles bool
+	// Output is the go command's error output when the build failed
+	// (compiler errors, vet findings, setup errors), as go test prints it
+	// before the package's FAIL line (the "# pkg" header included).
+	Output string
+	// SetupFailed: go test would say "FAIL\tpkg [setup failed]" rather
+	// than "[build failed]" (load errors, errors in test imports, test
+	// functions with wrong signatures).
+	SetupFailed bool
+	Err         error // non-nil: the package is a build failure (see BuildError)
+	Duration    time.Duration
+}
+
+// BuildError is the error of a failed build. Output holds the go command's
+// messages.
+type BuildError struct {
+	ImportPath string
+	Output     string
+	Err        error // the exit error, or the package's load error
+}
+
+func (e *BuildError) Error() string {
+	return fmt.Sprintf("build %s: %v", e.ImportPath, e.Err)
+}
+
+func (e *BuildError) Unwrap() error { return e.Err }
+
+// BinaryName is a file name for importPath's test binary that is unique
+// per import path: the sanitised path plus a short hash of the exact path
+// (so example.com/a/util and example.com/b/util do not collide, nor do
+// paths that sanitise alike).
+func BinaryName(importPath string) string {
+	sum := sha256.Sum256([]byte(importPath))
+	var b strings.Builder
+	for _, r := range importPath {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	name := b.String()
+	if len(name) > 80 {
+		name = name[len(name)-80:]
+	}
+	name += "-" + hex.EncodeToString(sum[:4]) + ".test"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	return name
+}
+
+// Build runs `go test -c -o OutDir/BinaryName [flags] importpath`. It does
+// not start goroutines of its own; the child is killed when ctx ends.
+func Build(ctx context.Context, req BuildRequest) (res BuildResult) {
+	start := time.Now()
+	res.Pkg = req.Pkg
+	defer func() { res.Duration = time.Since(start) }()
+	if req.Pkg.Error != nil {
+		res.SetupFailed = true
+		res.Output = "# " + req.Pkg.ImportPath + "\n" + req.Pkg.Error.Error() + "\n"
+		res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: req.Pkg.Error}
+		return res
+	}
+	if !req.Pkg.HasTests() {
+		res.NoTestFiles = true
+		return res
+	}
+	gocmd := req.GoCmd
+	if gocmd == "" {
+		gocmd = "go"
+	}
+	out, err := filepath.Abs(filepath.Join(req.OutDir, BinaryName(req.Pkg.ImportPath)))
+	if err != nil {
+		res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Err: err}
+		return res
+	}
+	args := append([]string{"test", "-c", "-o", out}, req.BuildFlags...)
+	args = append(args, req.Pkg.ImportPath)
+	cmd := exec.CommandContext(ctx, gocmd, args...)
+	cmd.Dir = req.Dir
+	cmd.Env = req.Env
+	cmd.WaitDelay = 5 * time.Second
+	// go test -c prints its own "FAIL\tpkg [setup failed]" summary on
+	// stdout and the messages on stderr; the summary is the caller's to
+	// print, so only stderr becomes Output.
+	var stdout, output bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &output
+	if err := cmd.Run(); err != nil {
+		res.SetupFailed = bytes.Contains(stdout.Bytes(), []byte("[setup failed]"))
+		res.Output = output.String()
+		res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: err}
+		return res
+	}
+	if _, err := os.Stat(out); err != nil {
+		// go test -c writes nothing for a package whose test files hold no
+		// tests only when it has no test files; anything else is a surprise.
+		res.Output = output.String()
+		res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: errors.New("go test -c produced no binary")}
+		return res
+	}
+	res.Binary = out
+	return res
+}
+
+// BuildAll builds reqs with at most concurrency (<=0: runtime.NumCPU())
+// builds at a time, in request order, and calls done with each result as
+// soon as it is ready. done calls are serialised (never concurrent). BuildAll
+// returns after the last done call; its goroutines have then ended. When
+// ctx ends, requests not yet started are reported with ctx's error.
+func BuildAll(ctx context.Context, reqs []BuildRequest, concurrency int, done func(BuildResult)) {
+	if concurrency <= 0 {
+		concurrency = runtime.NumCPU()
+	}
+	var (
+		wg     sync.WaitGroup
+		doneMu sync.Mutex
+		sem    = make(chan struct{}, concurrency)
+	)
+	deliver := func(r BuildResult) {
+		doneMu.Lock()
+		defer doneMu.Unlock()
+		done(r)
+	}
+	for _, req := range reqs {
+		if !req.Pkg.HasTests() || req.Pkg.Error != nil {
+			deliver(Build(ctx, req)) // no process: answer at once
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			deliver(BuildResult{Pkg: req.Pkg, Err: &BuildError{ImportPath: req.Pkg.ImportPath, Err: ctx.Err()}})
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			deliver(Build(ctx, req))
+		}()
+	}
+	wg.Wait()
+}

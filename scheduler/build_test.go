@@ -1,0 +1,110 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestBinaryName(t *testing.T) {
+	a, b := BinaryName("example.com/mod/b/util"), BinaryName("example.com/mod/c/util")
+	if a == b {
+		t.Fatalf("same name %q", a)
+	}
+	// Paths that sanitise alike still differ by their hash.
+	if BinaryName("x/a_b") == BinaryName("x/a/b") {
+		t.Fatal("sanitised collision")
+	}
+	if !strings.HasPrefix(a, "example.com_mod_b_util-") || filepath.Base(a) != a {
+		t.Errorf("name %q", a)
+	}
+}
+
+func TestBuildAll(t *testing.T) {
+	pkgs := fixturePkgs(t)
+	out := t.TempDir()
+	var reqs []BuildRequest
+	for _, ip := range []string{"example.com/mod/b/util", "example.com/mod/c/util", "example.com/mod/broken", "example.com/mod/notests", "example.com/mod/vetfail", "example.com/mod/badsig", "example.com/mod/withmain"} {
+		reqs = append(reqs, BuildRequest{Pkg: pkgs[ip], Dir: fixtureDir(t), OutDir: out, Env: fixtureEnv()})
+	}
+	reqs = append(reqs, BuildRequest{Pkg: &Package{ImportPath: "example.com/mod/gone", Error: &PackageError{Err: "no such package"}}, OutDir: out})
+	results := map[string]BuildResult{}
+	var mu sync.Mutex
+	BuildAll(context.Background(), reqs, 0, func(r BuildResult) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := results[r.Pkg.ImportPath]; dup {
+			t.Errorf("%s delivered twice", r.Pkg.ImportPath)
+		}
+		results[r.Pkg.ImportPath] = r
+		t.Logf("%-28s %8v err=%v", r.Pkg.ImportPath, r.Duration.Round(1e6), r.Err)
+	})
+	if len(results) != len(reqs) {
+		t.Fatalf("%d results for %d requests", len(results), len(reqs))
+	}
+	// Same last element, different binaries, each runs its own test.
+	for ip, test := range map[string]string{"example.com/mod/b/util": "TestB", "example.com/mod/c/util": "TestC"} {
+		r := results[ip]
+		if r.Err != nil || r.Binary == "" {
+			t.Fatalf("%s: %v %s", ip, r.Err, r.Output)
+		}
+		got, err := exec.Command(r.Binary, "-test.v=test2json", "-test.run="+RunPattern([]string{test})).CombinedOutput()
+		if err != nil || !strings.Contains(string(got), "--- PASS: "+test) {
+			t.Errorf("%s: %v\n%s", ip, err, got)
+		}
+	}
+	if results["example.com/mod/b/util"].Binary == results["example.com/mod/c/util"].Binary {
+		t.Error("binaries collide")
+	}
+	var be *BuildError
+	for ip, want := range map[string]string{
+		"example.com/mod/broken":  `cannot use "not an int"`,
+		"example.com/mod/vetfail": "fmt.Printf format %d has arg",
+		"example.com/mod/badsig":  "wrong signature for TestBad",
+		"example.com/mod/gone":    "no such package",
+	} {
+		r := results[ip]
+		if !errors.As(r.Err, &be) || r.Binary != "" || !strings.Contains(r.Output, want) || !strings.Contains(be.Output, want) {
+			t.Errorf("%s: err=%v binary=%q output:\n%s\nwant it to contain %q", ip, r.Err, r.Binary, r.Output, want)
+		}
+	}
+	for ip, want := range map[string]bool{"example.com/mod/broken": false, "example.com/mod/vetfail": false, "example.com/mod/badsig": true, "example.com/mod/gone": true} {
+		if r := results[ip]; r.SetupFailed != want || strings.Contains(r.Output, "FAIL") {
+			t.Errorf("%s: SetupFailed=%v, want %v; output %q", ip, r.SetupFailed, want, r.Output)
+		}
+	}
+	if r := results["example.com/mod/notests"]; !r.NoTestFiles || r.Err != nil || r.Binary != "" {
+		t.Errorf("notests: %+v", r)
+	}
+}
+
+func TestBuildVetOff(t *testing.T) {
+	r := Build(context.Background(), BuildRequest{Pkg: fixturePkgs(t)["example.com/mod/vetfail"], Dir: fixtureDir(t), OutDir: t.TempDir(), BuildFlags: []string{"-vet=off"}, Env: fixtureEnv()})
+	if r.Err != nil {
+		t.Fatalf("%v\n%s", r.Err, r.Output)
+	}
+}
+
+func TestBuildAllCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	pkgs := fixturePkgs(t)
+	reqs := []BuildRequest{
+		{Pkg: pkgs["example.com/mod/b/util"], Dir: fixtureDir(t), OutDir: t.TempDir(), Env: fixtureEnv()},
+		{Pkg: pkgs["example.com/mod/c/util"], Dir: fixtureDir(t), OutDir: t.TempDir(), Env: fixtureEnv()},
+	}
+	n := 0
+	BuildAll(ctx, reqs, 1, func(r BuildResult) {
+		n++
+		if !errors.Is(r.Err, context.Canceled) && r.Err == nil {
+			t.Errorf("%s built despite cancel", r.Pkg.ImportPath)
+		}
+	})
+	if n != 2 {
+		t.Errorf("%d results", n)
+	}
+}

@@ -1,0 +1,160 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+)
+
+func TestLoadOrderAndErrors(t *testing.T) {
+	pkgs, err := Load(context.Background(), LoadConfig{
+		Dir:      fixtureDir(t),
+		Patterns: []string{"./...", "example.com/mod/nosuchpkg"},
+		Env:      fixtureEnv(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	for _, p := range pkgs {
+		paths = append(paths, p.ImportPath)
+	}
+	want := []string{
+		"example.com/mod/a", "example.com/mod/b/util", "example.com/mod/badsig", "example.com/mod/broken",
+		"example.com/mod/c/util", "example.com/mod/crash", "example.com/mod/notests", "example.com/mod/slow",
+		"example.com/mod/tiny", "example.com/mod/vetfail", "example.com/mod/withmain",
+		"example.com/mod/nosuchpkg",
+	}
+	if !slices.Equal(paths, want) {
+		t.Fatalf("packages:\n got %q\nwant %q", paths, want)
+	}
+	last := pkgs[len(pkgs)-1]
+	if last.Error == nil {
+		t.Fatalf("%s: no load error", last.ImportPath)
+	}
+	for _, p := range pkgs[:len(pkgs)-1] {
+		if p.Error != nil {
+			t.Errorf("%s: unexpected error %v", p.ImportPath, p.Error)
+		}
+	}
+	if pkgs[6].HasTests() || !pkgs[0].HasTests() {
+		t.Errorf("HasTests wrong: notests=%v a=%v", pkgs[6].HasTests(), pkgs[0].HasTests())
+	}
+}
+
+func TestLoadDefaultPatternAndTags(t *testing.T) {
+	pkgs, err := Load(context.Background(), LoadConfig{Dir: fixtureDir(t) + "/a", BuildFlags: []string{"-tags=special"}, Env: fixtureEnv()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) != 1 || pkgs[0].ImportPath != "example.com/mod/a" {
+		t.Fatalf("got %+v", pkgs)
+	}
+	if !slices.Contains(pkgs[0].TestGoFiles, "tagged_test.go") {
+		t.Errorf("TestGoFiles %q lacks the tagged file", pkgs[0].TestGoFiles)
+	}
+}
+
+type fn struct {
+	name  string
+	kind  Kind
+	xtest bool
+}
+
+func TestDiscover(t *testing.T) {
+	pkgs := fixturePkgs(t)
+	tagged := *pkgs["example.com/mod/a"]
+	tagged.TestGoFiles = append(slices.Clone(tagged.TestGoFiles), "tagged_test.go")
+	for _, tc := range []struct {
+		name     string
+		pkg      *Package
+		want     []fn
+		testMain bool
+	}{
+		{
+			name: "a",
+			pkg:  pkgs["example.com/mod/a"],
+			want: []fn{
+				{"TestA", KindTest, false}, {"TestAB", KindTest, false}, {"TestA_B", KindTest, false},
+				{"Test", KindTest, false}, {"Test_x", KindTest, false}, {"TestÄ", KindTest, false},
+				{"TestB1", KindTest, false},
+				{"Test", KindTest, true}, {"TestX", KindTest, true},
+				{"FuzzIn", KindFuzz, false}, {"FuzzX", KindFuzz, true},
+				{"ExampleFoo", KindExample, true}, {"Example_unordered", KindExample, true}, {"ExampleFoo_empty", KindExample, true},
+			},
+		},
+		{
+			name: "a with tags",
+			pkg:  &tagged,
+			want: []fn{
+				{"TestA", KindTest, false}, {"TestAB", KindTest, false}, {"TestA_B", KindTest, false},
+				{"Test", KindTest, false}, {"Test_x", KindTest, false}, {"TestÄ", KindTest, false},
+				{"TestB1", KindTest, false}, {"TestTagged", KindTest, false},
+				{"Test", KindTest, true}, {"TestX", KindTest, true},
+				{"FuzzIn", KindFuzz, false}, {"FuzzX", KindFuzz, true},
+				{"ExampleFoo", KindExample, true}, {"Example_unordered", KindExample, true}, {"ExampleFoo_empty", KindExample, true},
+			},
+		},
+		{name: "withmain", pkg: pkgs["example.com/mod/withmain"], want: []fn{{"TestOne", KindTest, false}}, testMain: true},
+		{name: "notests", pkg: pkgs["example.com/mod/notests"]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pt, err := Discover(tc.pkg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []fn
+			for _, f := range pt.Funcs {
+				got = append(got, fn{f.Name, f.Kind, f.XTest})
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("funcs:\n got %v\nwant %v", got, tc.want)
+			}
+			if pt.HasTestMain != tc.testMain {
+				t.Errorf("HasTestMain = %v", pt.HasTestMain)
+			}
+		})
+	}
+}
+
+func TestDiscoverNamesDedup(t *testing.T) {
+	pt, err := Discover(fixturePkgs(t)["example.com/mod/a"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := pt.Names()
+	want := []string{"TestA", "TestAB", "TestA_B", "Test", "Test_x", "TestÄ", "TestB1", "TestX", "FuzzIn", "FuzzX", "ExampleFoo", "Example_unordered", "ExampleFoo_empty"}
+	if !slices.Equal(names, want) {
+		t.Errorf("Names:\n got %q\nwant %q", names, want)
+	}
+}
+
+func TestDiscoverSetupError(t *testing.T) {
+	_, err := Discover(fixturePkgs(t)["example.com/mod/badsig"])
+	var se *SetupError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v, want *SetupError", err)
+	}
+	if want := "wrong signature for TestBad, must be: func TestBad(t *testing.T)"; se.Msg != want {
+		t.Errorf("msg %q, want %q", se.Msg, want)
+	}
+}
+
+func TestIsTest(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Test": true, "TestX": true, "Test_x": true, "TestÄ": true, "Test1": true,
+		"Testing": false, "Testä": false, "Tes": false, "xTest": false,
+	} {
+		if got := isTest(name, "Test"); got != want {
+			t.Errorf("isTest(%q) = %v", name, got)
+		}
+	}
+}
+
+func TestListFlags(t *testing.T) {
+	got := listFlags([]string{"-tags=x", "-vet=off", "-race", "--vet", "atomic", "-mod", "mod"})
+	if want := []string{"-tags=x", "-race", "-mod", "mod"}; !slices.Equal(got, want) {
+		t.Errorf("got %q want %q", got, want)
+	}
+}

@@ -1,0 +1,4 @@
+package a
+
+// Foo is the package's only function.
+func Foo() int { return 1 }

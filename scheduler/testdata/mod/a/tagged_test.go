@@ -1,0 +1,7 @@
+//go:build special
+
+package a
+
+import "testing"
+
+func TestTagged(t *testing.T) {}

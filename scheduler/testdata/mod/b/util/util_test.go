@@ -1,0 +1,5 @@
+package util
+
+import "testing"
+
+func TestB(t *testing.T) {}

@@ -1,0 +1,5 @@
+package badsig
+
+import "testing"
+
+func TestBad(t *testing.T, n int) {}

@@ -1,0 +1,4 @@
+package notests
+
+// X is here so the package exists.
+const X = 1

@@ -1,0 +1,3 @@
+module example.com/fixture/basic
+
+go 1.26

@@ -1,0 +1,3 @@
+module example.com/fixture/crash
+
+go 1.26
