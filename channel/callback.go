@@ -177,8 +177,8 @@ func (c *Channel) Set(name string, v any) error {
 	if err != nil {
 		return fmt.Errorf("channel %d: set %q: %w", c.id, name, err)
 	}
-	c.sendMu <- struct{}{} // keep SET in order with DATA frames
-	defer func() { <-c.sendMu }()
+	// No c.sendMu: a SET may go between the frames of a value being sent
+	// (reassembly only looks at DATA frames), so Set never waits for credit.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := c.sendErrLocked(); err != nil {
@@ -263,10 +263,16 @@ func getBigFrameBuf(s *Session) []byte {
 }
 
 func putFrameBuf(s *Session, b []byte) {
-	switch cap(b) {
-	case smallBuf:
+	if cap(b) == smallBuf {
 		smallBufs.Put(&b)
-	case headerLen + s.chunk:
+		return
+	}
+	select {
+	case <-s.ready: // s.chunk is set
+	default:
+		return
+	}
+	if cap(b) == headerLen+s.chunk {
 		s.bigBufs.Put(&b)
 	}
 }

@@ -202,6 +202,7 @@ func (c *Channel) next(ctx context.Context, callback bool) (item, error) {
 		s.mu.Unlock()
 		select {
 		case <-w:
+		case <-s.done:
 		case <-ctx.Done():
 			return item{}, fmt.Errorf("channel %d: receive: %w", c.id, ctxErr(ctx))
 		}
@@ -309,7 +310,11 @@ func (c *Channel) writeValue(ctx context.Context, typ, flags byte, v any, credit
 	s := c.s
 	sent := false // a frame of this value went out
 	e := encoder{limit: headerLen + s.chunk}
-	e.buf = getFrameBuf(s)
+	if bigValue(v) {
+		e.buf = getBigFrameBuf(s) // no growing copies of a small buffer
+	} else {
+		e.buf = getFrameBuf(s)
+	}
 	e.flush = func(final bool) error {
 		n := len(e.buf) - headerLen
 		if n == 0 && !final {
@@ -333,6 +338,7 @@ func (c *Channel) writeValue(ctx context.Context, typ, flags byte, v any, credit
 			s.mu.Unlock()
 			select {
 			case <-w:
+			case <-s.done:
 			case <-ctx.Done():
 				return ctxErr(ctx)
 			}
@@ -423,8 +429,8 @@ func (c *Channel) close(errPayload []byte) error {
 // receive. When both sides half-closed the channel is closed. Idempotent.
 func (c *Channel) CloseWrite() error {
 	s := c.s
-	c.sendMu <- struct{}{} // after a Send in progress
-	defer func() { <-c.sendMu }()
+	// A Send in progress fails at its next frame; the peer drops the
+	// partial value when LAST_MESSAGE arrives.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c.sentLast || c.sentClose {
@@ -482,4 +488,15 @@ func (c *Channel) Wait(ctx context.Context) error {
 			return fmt.Errorf("channel %d: wait: %w", c.id, ctxErr(ctx))
 		}
 	}
+}
+
+// bigValue reports whether v will surely not fit a small frame buffer.
+func bigValue(v any) bool {
+	switch v := v.(type) {
+	case []byte:
+		return len(v) > smallBuf
+	case string:
+		return len(v) > smallBuf
+	}
+	return false
 }

@@ -338,6 +338,7 @@ var behaviours = []behaviour{
 		s1 := cb.Subscribe(func(v any) { add(fmt.Sprint("1:", v)) }, func(n string, v any) { add(fmt.Sprint("1:", n, "=", v)) })
 		cb.Subscribe(func(v any) { add(fmt.Sprint("2:", v)) }, nil)
 		mustSend(t, ca, "x")
+		waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(log) == 2 })
 		ca.Set("k", "v")
 		waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return len(log) == 3 })
 		cb.Unsubscribe(s1)
@@ -372,7 +373,7 @@ var behaviours = []behaviour{
 		mustSend(t, cb, wc)
 		v, _ = ca.Receive(ctxT(t))
 		back := v.(*Channel)
-		mustSend(t, cb, back)
+		mustSend(t, cb, wc)
 		if v, _ := ca.Receive(ctxT(t)); v != back {
 			t.Errorf("same id decoded twice gave different objects")
 		}

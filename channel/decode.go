@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 func init() {
@@ -23,6 +24,7 @@ type chunkReader struct {
 	i, off int
 	last   int // size of the last ReadByte step for UnreadByte: -1 none
 	s      *Session
+	left   int // bytes not yet read
 }
 
 func (r *chunkReader) Read(p []byte) (int, error) {
@@ -34,6 +36,7 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	}
 	n := copy(p, r.chunks[r.i][r.off:])
 	r.off += n
+	r.left -= n
 	r.last = -1
 	return n, nil
 }
@@ -47,6 +50,7 @@ func (r *chunkReader) ReadByte() (byte, error) {
 	}
 	b := r.chunks[r.i][r.off]
 	r.off++
+	r.left--
 	r.last = 1
 	return b, nil
 }
@@ -56,6 +60,7 @@ func (r *chunkReader) UnreadByte() error {
 		return errors.New("channel: invalid UnreadByte")
 	}
 	r.off--
+	r.left++
 	r.last = -1
 	return nil
 }
@@ -79,14 +84,25 @@ func decodeChunks(s *Session, chunks [][]byte, ptr any) (v any, err error) {
 			v, err = nil, fmt.Errorf("decode: invalid msgpack: %v", p)
 		}
 	}()
+	if ptr == nil && len(chunks) == 1 {
+		if b, ok := wholeBin(chunks[0]); ok {
+			return b, nil // zero-copy: the frame payload is ours
+		}
+	}
+	if err := scanValue(chunks); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
 	r := &chunkReader{chunks: chunks, s: s, last: -1}
+	for _, c := range chunks {
+		r.left += len(c)
+	}
 	d := decoderPool.Get().(*msgpack.Decoder)
 	d.Reset(r)
 	defer func() { d.Reset(nil); decoderPool.Put(d) }()
 	if ptr != nil {
 		err = d.Decode(ptr)
 	} else {
-		v, err = d.DecodeInterface()
+		v, err = decodeAny(d, r, 0)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
@@ -94,7 +110,7 @@ func decodeChunks(s *Session, chunks [][]byte, ptr any) (v any, err error) {
 	if r.remaining() {
 		return nil, errors.New("decode: trailing bytes after value")
 	}
-	return normalise(v), nil
+	return v, nil
 }
 
 func decodeBytes(s *Session, b []byte) (any, error) {
@@ -156,4 +172,110 @@ func normalise(v any) any {
 		return m
 	}
 	return v
+}
+
+const maxNesting = 1000
+
+// decodeAny decodes one value into the value model. Unlike msgpack's
+// DecodeInterface it checks container lengths against the bytes left, so a
+// hostile header cannot make it allocate more than the value's size.
+func decodeAny(d *msgpack.Decoder, r *chunkReader, depth int) (any, error) {
+	if depth > maxNesting {
+		return nil, fmt.Errorf("value nested deeper than %d", maxNesting)
+	}
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case msgpcode.IsFixedArray(c) || c == msgpcode.Array16 || c == msgpcode.Array32:
+		n, err := d.DecodeArrayLen()
+		if err != nil || n == -1 {
+			return nil, err
+		}
+		if n > r.left {
+			return nil, fmt.Errorf("array of %d elements in %d bytes", n, r.left)
+		}
+		a := make([]any, n)
+		for i := range a {
+			if a[i], err = decodeAny(d, r, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return a, nil
+	case msgpcode.IsFixedMap(c) || c == msgpcode.Map16 || c == msgpcode.Map32:
+		return decodeMap(d, r, depth)
+	}
+	v, err := d.DecodeInterface()
+	return normalise(v), err
+}
+
+// decodeMap decodes a msgpack map into map[string]any when every key is a
+// string (an empty map too), otherwise into map[any]any.
+func decodeMap(d *msgpack.Decoder, r *chunkReader, depth int) (any, error) {
+	n, err := d.DecodeMapLen()
+	if err != nil || n == -1 {
+		return nil, err
+	}
+	if 2*n > r.left {
+		return nil, fmt.Errorf("map of %d entries in %d bytes", n, r.left)
+	}
+	sm := make(map[string]any, min(n, 1024))
+	var am map[any]any
+	for i := 0; i < n; i++ {
+		k, err := decodeAny(d, r, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		v, err := decodeAny(d, r, depth+1)
+		if err != nil {
+			return nil, err
+		}
+		if ks, ok := k.(string); ok && am == nil {
+			sm[ks] = v
+			continue
+		}
+		if k != nil && !reflect.TypeOf(k).Comparable() {
+			return nil, fmt.Errorf("map key of type %T", k)
+		}
+		if am == nil {
+			am = make(map[any]any, len(sm)+1)
+			for ks, v := range sm {
+				am[ks] = v
+			}
+		}
+		am[k] = v
+	}
+	if am != nil {
+		return am, nil
+	}
+	return sm, nil
+}
+
+// wholeBin returns the bytes of p when p is exactly one msgpack bin value.
+func wholeBin(p []byte) ([]byte, bool) {
+	if len(p) < 2 {
+		return nil, false
+	}
+	var n, h int
+	switch p[0] {
+	case 0xc4:
+		n, h = int(p[1]), 2
+	case 0xc5:
+		if len(p) < 3 {
+			return nil, false
+		}
+		n, h = int(binary.BigEndian.Uint16(p[1:])), 3
+	case 0xc6:
+		if len(p) < 5 {
+			return nil, false
+		}
+		n, h = int(binary.BigEndian.Uint32(p[1:])), 5
+	default:
+		return nil, false
+	}
+	if h+n != len(p) {
+		return nil, false
+	}
+	return p[h:len(p):len(p)], true
 }

@@ -100,14 +100,14 @@ func (s *Session) readLoop() {
 
 func (s *Session) handshake() error {
 	if err := s.fr.readPreamble(); err != nil {
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("handshake: no preamble: %w", io.ErrUnexpectedEOF)
 		}
 		return err
 	}
 	f, err := s.fr.next(maxHelloPayload)
 	if err != nil {
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("handshake: no hello: %w", io.ErrUnexpectedEOF)
 		}
 		return err
@@ -193,7 +193,9 @@ func (s *Session) dispatch(f frame) error {
 	}
 	switch f.typ {
 	case typeData:
-		return c.dataFrameLocked(f)
+		if err := c.dataFrameLocked(f); err != nil {
+			return err
+		}
 	case typeSet:
 		c.bindings[setName] = setVal
 		if c.hasNameValueSubsLocked() {

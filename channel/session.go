@@ -109,8 +109,13 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 	case <-s.ready:
 		return s, nil
 	case <-s.done:
+		select {
+		case <-s.ready: // handshake done, then the session broke: the caller sees Done
+			return s, nil
+		default:
+		}
 	case <-ctx.Done():
-		s.fail(fmt.Errorf("channel: handshake: %w", ctx.Err()))
+		s.fail(fmt.Errorf("channel: handshake: %w", ctxErr(ctx)))
 	}
 	s.Close()
 	err = s.Err()

@@ -78,9 +78,16 @@ type ProcessResult struct {
 	// FAIL line.
 	Failed bool
 	// Started lists the top-level tests that started, in order;
-	// NotStarted the requested top-level tests that did not (to requeue).
+	// NotStarted the requested top-level tests that did not.
 	Started    []string
 	NotStarted []string
+	// Requeue is NotStarted if the process ended abnormally (died while a
+	// test ran, exited non-zero without its final PASS/FAIL line, or was
+	// aborted): those tests should run in another process. After a normal
+	// end it is nil: tests that did not start were skipped by the binary
+	// itself (-failfast, -skip, a TestMain that chose not to run them), and
+	// requeueing them would loop forever.
+	Requeue []string
 	// Interrupted lists the tests that were running when the process ended
 	// and were given a synthesized fail event, innermost first.
 	Interrupted []string

@@ -100,7 +100,7 @@ func TestConverterExit(t *testing.T) {
 	}
 	for _, n := range chunkSizes {
 		got, r := convert("crash", []string{"TestA", "TestExit", "TestZ"}, out, n, code)
-		if !slices.Equal(r.NotStarted, []string{"TestZ"}) || !slices.Equal(r.Started, []string{"TestA", "TestExit"}) {
+		if !slices.Equal(r.NotStarted, []string{"TestZ"}) || !slices.Equal(r.Requeue, r.NotStarted) || !slices.Equal(r.Started, []string{"TestA", "TestExit"}) {
 			t.Errorf("started %v, not started %v", r.Started, r.NotStarted)
 		}
 		if !slices.Equal(r.Interrupted, []string{"TestExit"}) || !r.Failed {
@@ -139,7 +139,7 @@ func TestConverterExitInSubtest(t *testing.T) {
 	if !slices.Equal(r.Interrupted, []string{"TestExitInSub/child", "TestExitInSub"}) {
 		t.Errorf("interrupted %v", r.Interrupted)
 	}
-	if !slices.Equal(r.NotStarted, []string{"TestLast"}) {
+	if !slices.Equal(r.Requeue, []string{"TestLast"}) {
 		t.Errorf("not started %v", r.NotStarted)
 	}
 	var tail []string
@@ -194,7 +194,7 @@ func TestConverterCustomReasonAndSignal(t *testing.T) {
 func TestConverterTimeout(t *testing.T) {
 	out, code := runFixture(t, "crash", "^(TestHang|TestLast)$", "-test.timeout=300ms")
 	got, r := convert("crash", []string{"TestHang", "TestLast"}, out, 64, code)
-	if code != 2 || !slices.Equal(r.Interrupted, []string{"TestHang"}) || !slices.Equal(r.NotStarted, []string{"TestLast"}) {
+	if code != 2 || !slices.Equal(r.Interrupted, []string{"TestHang"}) || !slices.Equal(r.Requeue, []string{"TestLast"}) {
 		t.Errorf("exit %d, result %+v", code, r)
 	}
 	panicked := false
@@ -214,7 +214,7 @@ func TestConverterExitZero(t *testing.T) {
 		t.Fatal("os.Exit(0) during a test exited 0 despite -test.paniconexit0")
 	}
 	_, r := convert("crash", []string{"TestExitZero", "TestLast"}, out, 3, code)
-	if !r.Failed || !slices.Equal(r.NotStarted, []string{"TestLast"}) {
+	if !r.Failed || !slices.Equal(r.Requeue, []string{"TestLast"}) {
 		t.Errorf("result %+v", r)
 	}
 	if got := convertOutcome(t, out, code, "TestExitZero"); got != "fail" {
@@ -262,5 +262,29 @@ func TestConverterTrailingPartialLine(t *testing.T) {
 	}
 	if !r.Unterminated || r.Failed || len(r.Interrupted) != 0 {
 		t.Errorf("result %+v", r)
+	}
+}
+
+// TestConverterRequeueOnlyAfterAbnormalEnd: tests a binary chose not to run
+// are not requeued; tests a dying binary never reached are.
+func TestConverterRequeueOnlyAfterAbnormalEnd(t *testing.T) {
+	cases := []struct {
+		name, pkg, run string
+		requested      []string
+		wantNotStarted []string
+		wantRequeue    []string
+	}{
+		{"clean run, missing test", "allpass", "^(TestOne|TestMissing)$", []string{"TestOne", "TestMissing"}, []string{"TestMissing"}, nil},
+		{"failing tests", "mixed", "^(TestFail|TestMissing)$", []string{"TestFail", "TestMissing"}, []string{"TestMissing"}, nil},
+		{"panic", "crash", "^(TestPanic|TestLast)$", []string{"TestPanic", "TestLast"}, []string{"TestLast"}, []string{"TestLast"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := runFixture(t, tc.pkg, tc.run)
+			_, r := convert(tc.pkg, tc.requested, out, 64, code)
+			if !slices.Equal(r.NotStarted, tc.wantNotStarted) || !slices.Equal(r.Requeue, tc.wantRequeue) {
+				t.Errorf("exit %d: not started %v, requeue %v; want %v, %v", code, r.NotStarted, r.Requeue, tc.wantNotStarted, tc.wantRequeue)
+			}
+		})
 	}
 }

@@ -32,7 +32,7 @@
 //		c := m.NewProcess(tests, true)         // hold: whole tests, abortable
 //		io.Copy(c, processOutput)              // combined stdout+stderr
 //		r := c.Finish(exitCode, "")            // or c.Abort("worker gw1 lost")
-//		requeue(r.NotStarted)
+//		requeue(r.Requeue)
 //	m.Finish()                                 // after the last batch, requeues included
 //	seq.Flush()                                // at the very end
 //

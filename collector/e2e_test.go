@@ -76,6 +76,11 @@ func TestEndToEndModule(t *testing.T) {
 			if !slices.Equal(starts, paths) {
 				t.Errorf("start order %v", starts)
 			}
+			g, w := gotestsumCounts(t, got), gotestsumCounts(t, want)
+			t.Logf("gotestsum counts: %v", g)
+			if !maps.Equal(g, w) {
+				t.Errorf("gotestsum counts %v, go test's %v", g, w)
+			}
 			for _, p := range paths {
 				g, w := filterPkg(got, p), filterPkg(want, p)
 				diffLines(t, packageLines(g), packageLines(w))

@@ -21,3 +21,8 @@ type Event struct {
 	Value       string   `json:",omitempty"`
 	Path        string   `json:",omitempty"`
 }
+
+// IsPackageEnd reports whether e is a package's terminal event.
+func (e Event) IsPackageEnd() bool {
+	return e.Test == "" && e.Package != "" && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip")
+}

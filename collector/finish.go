@@ -49,6 +49,9 @@ func (c *ProcessConverter) Finish(exitCode int, reason string) *ProcessResult {
 			r.NotStarted = append(r.NotStarted, name)
 		}
 	}
+	if len(running) > 0 || exitCode != 0 && !r.SawPass && !r.SawFail {
+		r.Requeue = r.NotStarted
+	}
 	if c.onFinish != nil {
 		c.onFinish(r)
 	}
@@ -56,8 +59,8 @@ func (c *ProcessConverter) Finish(exitCode int, reason string) *ProcessResult {
 }
 
 // Abort ends a process whose outcome cannot be trusted, such as one on a
-// worker that was lost: it synthesizes nothing, and NotStarted lists every
-// requested top-level test that did not finish, for requeueing. Only a
+// worker that was lost: it synthesizes nothing, and NotStarted and Requeue
+// list every requested top-level test that did not finish. Only a
 // process from [Merger.NewProcess] with hold set can take back the events
 // of those unfinished tests; anywhere else Abort is Finish(-1, reason).
 // Abort or Finish may be called once.
@@ -79,6 +82,7 @@ func (c *ProcessConverter) Abort(reason string) *ProcessResult {
 			r.NotStarted = append(r.NotStarted, name)
 		}
 	}
+	r.Requeue = r.NotStarted
 	c.onAbort(r)
 	return r
 }

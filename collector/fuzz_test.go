@@ -19,8 +19,11 @@ func FuzzConverter(f *testing.F) {
 		}
 		whole, r := convert("p", []string{"TestA"}, in, len(in)+1, 2)
 		parts, _ := convert("p", []string{"TestA"}, in, n, 2)
-		if joinOutput(whole) != joinOutput(parts) {
-			t.Fatalf("output depends on chunking:\n%q\n%q", joinOutput(whole), joinOutput(parts))
+		// Synthesized durations depend on how often the fake clock was read.
+		w := durationRE.ReplaceAllString(joinOutput(whole), "(X)")
+		p := durationRE.ReplaceAllString(joinOutput(parts), "(X)")
+		if w != p {
+			t.Fatalf("output depends on chunking:\n%q\n%q", w, p)
 		}
 		started, ended := make(map[string]bool), make(map[string]bool)
 		for _, e := range whole {

@@ -25,10 +25,11 @@ const frameMarker = byte(0x16)
 // line without being consumed, so unterminated test output is separated
 // from the framing line that follows it.
 type lineSplitter struct {
-	buf   []byte
-	long  bool // inside a line already passed on in pieces
-	whole func([]byte)
-	piece func([]byte)
+	buf     []byte
+	scanned int  // bytes at the start of buf known to hold no line end
+	long    bool // inside a line already passed on in pieces
+	whole   func([]byte)
+	piece   func([]byte)
 }
 
 func newLineSplitter(size int, whole, piece func([]byte)) lineSplitter {
@@ -43,11 +44,14 @@ func (l *lineSplitter) write(b []byte) {
 
 		done := 0
 		for done < len(l.buf) {
-			end, width := lineEnd(l.buf[done:])
+			// Only the first line can have been scanned by an earlier write.
+			end, width := lineEnd(l.buf[done:], l.scanned, l.long)
+			l.scanned = 0
 			if end < 0 {
 				if !l.long {
 					done += l.benchPrefix(l.buf[done:])
 				}
+				l.scanned = len(l.buf) - done
 				break
 			}
 			stop := done + end + width
@@ -64,6 +68,7 @@ func (l *lineSplitter) write(b []byte) {
 			cut := utf8Boundary(l.buf)
 			l.piece(l.buf[:cut])
 			l.buf = l.buf[:copy(l.buf, l.buf[cut:])]
+			l.scanned = 0
 			l.long = true
 			continue
 		}
@@ -77,6 +82,9 @@ func (l *lineSplitter) write(b []byte) {
 // ("BenchmarkX-8 \t"), so a long-running benchmark shows which one it is,
 // like go test. It reports how many bytes it consumed.
 func (l *lineSplitter) benchPrefix(b []byte) int {
+	if !bytes.HasPrefix(b, []byte("Benchmark")) {
+		return 0
+	}
 	tab := bytes.IndexByte(b, '\t')
 	if tab < 0 || !isBenchmarkName(bytes.TrimRight(b[:tab], " ")) {
 		return 0
@@ -92,18 +100,20 @@ func (l *lineSplitter) flush() {
 		l.piece(l.buf)
 		l.buf = l.buf[:0]
 	}
+	l.scanned = 0
 	l.long = false
 }
 
 // lineEnd returns the length of the line at the start of b and the width of
 // its terminator (1 for \n, 0 for a following ^V), or -1 if b holds no
-// complete line.
-func lineEnd(b []byte) (end, width int) {
-	for i, c := range b {
-		switch {
+// complete line. The first from bytes are known to hold no line end. In
+// the middle of a long line (cont), a ^V at the start of b ends it too.
+func lineEnd(b []byte, from int, cont bool) (end, width int) {
+	for i := from; i < len(b); i++ {
+		switch c := b[i]; {
 		case c == '\n':
 			return i, 1
-		case c == frameMarker && i > 0:
+		case c == frameMarker && (i > 0 || cont):
 			return i, 0
 		}
 	}

@@ -25,23 +25,24 @@ type Merger struct {
 	clock Clock
 	emit  func(Event)
 
-	begun      time.Time
-	started    bool
-	ended      bool
-	failed     bool
-	running    int // batches created and not finished
-	finished   int
-	noTests    int // finished batches that printed "no tests to run"
-	sawPass    bool
-	sawFail    bool
-	coverage   string
-	covForced  bool
-	sawShuffle bool
-	lastByte   byte           // last byte of the last output emitted, 0 if none
-	pkgLines   map[string]int // package-level line -> copies emitted
-	trailer    []string       // package-level lines printed after PASS/FAIL, held for Finish
-	trailLens  map[string]int // line -> copies held in trailer
-	result     string
+	begun        time.Time
+	started      bool
+	ended        bool
+	failed       bool
+	running      int // batches created and not finished
+	finished     int
+	noTests      int // finished batches that printed "no tests to run"
+	sawPass      bool
+	sawFail      bool
+	coverage     string
+	covForced    bool
+	sawShuffle   bool
+	abortReasons []string       // of aborted processes, for the caller's report
+	lastByte     byte           // last byte of the last output emitted, 0 if none
+	pkgLines     map[string]int // package-level line -> copies emitted
+	trailer      []string       // package-level lines printed after PASS/FAIL, held for Finish
+	trailLens    map[string]int // line -> copies held in trailer
+	result       string
 }
 
 // NewMerger returns a merger for package pkg. clock may be nil for
@@ -104,6 +105,7 @@ type batch struct {
 	trailCounts map[string]int // the same after the process's PASS/FAIL line
 	afterResult bool           // the process printed its PASS/FAIL line
 	testFailed  bool
+	heldFailed  bool               // a released block held a fail event
 	held        map[string][]Event // hold mode: top-level test -> its events so far
 	heldOrder   []string           // top-level tests with held events, by first event
 }
@@ -134,6 +136,7 @@ func (b *batch) hold(e Event) bool {
 
 func (b *batch) release(top string) {
 	for _, e := range b.held[top] {
+		b.heldFailed = b.heldFailed || e.Action == "fail"
 		b.m.emitLocked(e)
 	}
 	delete(b.held, top)
@@ -148,17 +151,19 @@ func (b *batch) releaseAll() {
 	}
 }
 
-func (b *batch) abort(r *ProcessResult) {
+func (b *batch) abort(*ProcessResult) {
 	m := b.m
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.running--
 	// The held events belong to tests that will run again elsewhere. The
-	// process's package-level output stays: it printed no result, so it
-	// counts neither as passed nor failed.
+	// process's package-level output stays; its result is unknown, so it
+	// counts as failed only if a test it finished failed.
 	b.held = nil
 	b.heldOrder = nil
-	_ = r
+	if b.heldFailed {
+		m.failed = true
+	}
 }
 
 func (b *batch) add(e Event) {

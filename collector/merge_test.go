@@ -228,8 +228,8 @@ func TestMergerCrashRequeue(t *testing.T) {
 		c := m.NewProcess(tests, false)
 		c.Write(out)
 		r := c.Finish(code, "")
-		if len(r.NotStarted) > 0 {
-			queue = append(queue, r.NotStarted)
+		if len(r.Requeue) > 0 {
+			queue = append(queue, r.Requeue)
 		}
 	}
 	if m.Finish() != "fail" {
@@ -381,11 +381,11 @@ func TestMergerAbortRequeue(t *testing.T) {
 	c := m.NewProcess(tests, true)
 	c.Write(out[:cut])
 	r := c.Abort("worker gw1 lost")
-	if want := []string{"TestTwo", "TestThree", "TestFour"}; !slices.Equal(r.NotStarted, want) || !r.Aborted {
-		t.Fatalf("not started %v, want %v (result %+v)", r.NotStarted, want, r)
+	if want := []string{"TestTwo", "TestThree", "TestFour"}; !slices.Equal(r.Requeue, want) || !r.Aborted {
+		t.Fatalf("not started %v, want %v (result %+v)", r.Requeue, want, r)
 	}
-	out, code = runFixture(t, "allpass", batchRun{r.NotStarted}.pattern())
-	c = m.NewProcess(r.NotStarted, true)
+	out, code = runFixture(t, "allpass", batchRun{r.Requeue}.pattern())
+	c = m.NewProcess(r.Requeue, true)
 	c.Write(out)
 	c.Finish(code, "")
 	if m.Finish() != "pass" {
@@ -408,4 +408,30 @@ func TestMergerAbortRequeue(t *testing.T) {
 		t.Errorf("package output %q", got)
 	}
 	checkContiguous(t, events)
+}
+
+func TestMergerAbortKeepsFinishedFailure(t *testing.T) {
+	var events []Event
+	m := NewMerger("p", fakeClock(), func(e Event) { events = append(events, e) })
+	c := m.NewProcess([]string{"TestA", "TestB"}, true)
+	c.Write([]byte("\x16=== RUN   TestA\n\x16--- FAIL: TestA (0.00s)\n\x16=== RUN   TestB\nhalf of B"))
+	r := c.Abort("worker gw0 lost")
+	if !slices.Equal(r.Requeue, []string{"TestB"}) {
+		t.Fatalf("not started %v", r.Requeue)
+	}
+	c = m.NewProcess(r.Requeue, true)
+	c.Write([]byte("\x16=== RUN   TestB\n\x16--- PASS: TestB (0.00s)\n\x16PASS\n"))
+	c.Finish(0, "")
+	if got := m.Finish(); got != "fail" {
+		t.Errorf("package %s, want fail", got)
+	}
+	want := map[string]int{" start": 1, "TestA fail": 1, "TestB pass": 1, " fail": 1}
+	if got := outcomes(events); !maps.Equal(got, want) {
+		t.Errorf("outcomes %v", got)
+	}
+	for _, e := range events {
+		if strings.Contains(e.Output, "half of B") {
+			t.Errorf("output of the aborted TestB leaked: %+v", e)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"strings"
 	"sync"
 )
 
@@ -18,8 +17,8 @@ const (
 	Ordered
 )
 
-// Sequencer orders the merged event streams of several packages. Events of
-// packages not in its list pass through at once. It is safe for concurrent
+// Sequencer orders the merged event streams of several packages. Build
+// events and events of packages not in its list pass through at once. It is safe for concurrent
 // use; emit is called with its lock held.
 type Sequencer struct {
 	mu    sync.Mutex
@@ -48,22 +47,15 @@ func NewSequencer(pkgs []string, mode OrderMode, emit func(Event)) *Sequencer {
 	return s
 }
 
-// packageOf returns the index of e's package, or -1. Build events name the
-// package in ImportPath as "pkg [pkg.test]".
+// packageOf returns the index of e's package, or -1 for events that pass
+// at once: those of unknown packages and build events (go test prints
+// build output as builds fail, whatever the package order; they always
+// precede their package's start because the Merger emits them first).
 func (s *Sequencer) packageOf(e Event) int {
-	p := e.Package
-	if p == "" {
-		p, _, _ = strings.Cut(e.ImportPath, " [")
-	}
-	if i, ok := s.index[p]; ok {
+	if i, ok := s.index[e.Package]; ok && e.Package != "" {
 		return i
 	}
 	return -1
-}
-
-// IsPackageEnd reports whether e is a package's terminal event.
-func (e Event) IsPackageEnd() bool {
-	return e.Test == "" && e.Package != "" && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip")
 }
 
 // Emit takes one event of any package.
@@ -85,8 +77,6 @@ func (s *Sequencer) Emit(e Event) {
 	case i == s.front && e.Action == "start":
 		s.buf[i] = append(s.buf[i], e)
 		s.drainStarted()
-	case i == s.front && len(s.buf[i]) == 0:
-		s.emit(e) // build output before the start
 	default:
 		s.buf[i] = append(s.buf[i], e)
 	}

@@ -67,6 +67,15 @@ func TestSequencer(t *testing.T) {
 			if len(out) != len(in) {
 				t.Fatalf("round %d mode %d: %d events out, %d in", round, mode, len(out), len(in))
 			}
+			// Build events pass at once, before their package's start.
+			for i, e := range out {
+				if e.ImportPath != "" {
+					j := slices.IndexFunc(in, func(x Event) bool { return x == e })
+					if j < 0 || !slices.ContainsFunc(out[i:], func(x Event) bool { return x.Action == "start" && x.Package == e.ImportPath[:1] }) {
+						t.Fatalf("round %d mode %d: build event %+v after its start", round, mode, e)
+					}
+				}
+			}
 			// Each package's own order is kept.
 			for i, p := range pkgs {
 				var got []string
@@ -96,10 +105,7 @@ func TestSequencer(t *testing.T) {
 				var blocks []string
 				for _, e := range out {
 					p := e.Package
-					if p == "" {
-						p = e.ImportPath[:1]
-					}
-					if p == "other" {
+					if p == "" || p == "other" {
 						continue
 					}
 					if len(blocks) == 0 || blocks[len(blocks)-1] != p {

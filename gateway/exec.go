@@ -17,6 +17,7 @@ import (
 	"github.com/godist/godist/channel"
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
+	yaegisyscall "github.com/traefik/yaegi/stdlib/syscall"
 	"github.com/traefik/yaegi/stdlib/unrestricted"
 )
 
@@ -129,7 +130,10 @@ func (x *execution) run(req ExecRequest) {
 			return
 		}
 	}
-	if _, err := i.ExecuteWithContext(x.ctx, prog); err != nil {
+	// Not ExecuteWithContext: it returns on cancel while its goroutine
+	// still writes the results (a data race). Remote code stops through
+	// godist.Context and failing channel operations instead.
+	if _, err := execute(i, prog); err != nil {
 		x.fail(remoteError("run", err, x.trace))
 	}
 	x.goroutines.Wait()
@@ -148,6 +152,10 @@ func (x *execution) use(i *interp.Interpreter) (err error) {
 	if err := i.Use(unrestricted.Symbols); err != nil {
 		return err
 	}
+	// syscall: remote code manages processes (process groups, signals).
+	if err := i.Use(yaegisyscall.Symbols); err != nil {
+		return err
+	}
 	return i.Use(interp.Exports{"godist/godist": x.exports()})
 }
 
@@ -162,6 +170,13 @@ func (x *execution) exports() map[string]reflect.Value {
 		"Version":       reflect.ValueOf(func() string { return Version }),
 		"ServeListener": reflect.ValueOf(x.w.serveListenerInBackground),
 		"ScriptChannel": reflect.ValueOf((*ScriptChannel)(nil)),
+		"Gateway":       reflect.ValueOf((*Gateway)(nil)), // a nested gateway opened by remote code
+		"Spec":          reflect.ValueOf((*Spec)(nil)),
+		"Open":          reflect.ValueOf(Open),
+		"ParseSpec":     reflect.ValueOf(ParseSpec),
+		"ErrTimeout":    reflect.ValueOf(&channel.ErrTimeout).Elem(),
+		"ErrClosed":     reflect.ValueOf(&channel.ErrClosed).Elem(),
+		"RemoteError":   reflect.ValueOf((*channel.RemoteError)(nil)),
 	}
 }
 
@@ -209,6 +224,17 @@ func compile(i *interp.Interpreter, src string) (prog *interp.Program, err error
 		}
 	}()
 	return i.Compile(src)
+}
+
+// execute runs a compiled program; Execute recovers the program's panics,
+// this also covers the interpreter's own.
+func execute(i *interp.Interpreter, prog *interp.Program) (_ reflect.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = interp.Panic{Value: r}
+		}
+	}()
+	return i.Execute(prog)
 }
 
 var posRE = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+:\d+): (.*)$`)

@@ -289,3 +289,49 @@ func TestRemoteImport(t *testing.T) {
 		}
 	})
 }
+
+// The remote-side API: bindings both ways, timeouts, godist helpers.
+func TestScriptChannelAPI(t *testing.T) {
+	eachTransport(t, func(t *testing.T, tr transport) {
+		g := tr.open(t, "//id=api")
+		ctx := ctxT(t)
+		ch, err := g.RemoteExec(ctx, `import "errors"
+import "time"
+import "godist"
+
+_, err := channel.ReceiveTimeout(10 * time.Millisecond)
+channel.Send(errors.Is(err, godist.ErrTimeout))
+v, err := channel.GetTimeout("nothing", 10*time.Millisecond)
+channel.Send(v == nil && err != nil)
+x, _ := channel.Get("x")
+channel.Set("y", x.(int64)+1)
+channel.Send(godist.ID())
+channel.Send(godist.Info().PID > 0)
+channel.Send(channel.Context() == godist.Context())
+channel.Send(channel.Raw().ID() > 0)
+channel.Send(channel.IsClosed())
+`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []any{true, true} {
+			if v, err := ch.Receive(ctx); v != want {
+				t.Errorf("value %d: %v, %v; want %v", i, v, err, want)
+			}
+		}
+		if err := ch.Set("x", 41); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := ch.Get(ctx, "y"); v != int64(42) {
+			t.Errorf("y = %v, %v", v, err)
+		}
+		for i, want := range []any{"api", true, true, true, false} {
+			if v, err := ch.Receive(ctx); v != want {
+				t.Errorf("value %d: %v, %v; want %v", i+2, v, err, want)
+			}
+		}
+		if err := ch.Wait(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+}

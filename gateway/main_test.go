@@ -15,6 +15,8 @@ import (
 
 func TestMain(m *testing.M) {
 	MainIfWorker() // the test binary doubles as the popen/exec worker
+	// Race-enabled workers would sleep 1s at exit, waiting for reports.
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	goleak.VerifyTestMain(m)
 }
 

@@ -38,14 +38,24 @@ func (e *UnknownFormatError) Error() string {
 
 // FormatOptions configures NewFormatOptions.
 type FormatOptions struct {
-	// HideEmptyPackages and Icons are gotestsum's --hide-summary-less
-	// formatting options of the same names (see testjson.FormatOptions).
+	// HideEmptyPackages and Icons are testjson.FormatOptions' fields
+	// (gotestsum's --format-hide-empty-pkg and --format-icons).
 	HideEmptyPackages bool
 	Icons             string
 	// Summary, when non-zero, makes Close print gotestsum's end-of-run
 	// summary (DONE line, failures with output, errors); use
 	// testjson.SummarizeAll for gotestsum's default.
 	Summary testjson.Summary
+}
+
+// CheckFormat returns nil if NewFormat accepts name, else an
+// *UnknownFormatError listing the valid names: for validating a command
+// line before anything runs.
+func CheckFormat(name string) error {
+	if !slices.Contains(FormatNames, name) {
+		return &UnknownFormatError{Name: name, Valid: slices.Clone(FormatNames)}
+	}
+	return nil
 }
 
 // NewFormat returns a Renderer printing the stream in gotestsum's format
@@ -61,9 +71,22 @@ func NewFormat(name string, stdout, stderr io.Writer) (Renderer, error) {
 // encodes events into an io.Pipe that a goroutine, started here, scans;
 // Close closes the pipe and waits for it.
 func NewFormatOptions(name string, stdout, stderr io.Writer, opts FormatOptions) (Renderer, error) {
-	if !slices.Contains(FormatNames, name) {
-		return nil, &UnknownFormatError{Name: name, Valid: slices.Clone(FormatNames)}
+	if err := CheckFormat(name); err != nil {
+		return nil, err
 	}
+	return newFormat(name, stdout, stderr, opts), nil
+}
+
+// NewSummary returns a Renderer that prints nothing per event and, at
+// Close, gotestsum's end-of-run summary selected by s (e.g.
+// testjson.SummarizeAll): counts of tests, skipped, failures and errors,
+// and the failed tests with their output. Put it after a text renderer
+// with Tee. It starts a goroutine like NewFormat.
+func NewSummary(stdout io.Writer, s testjson.Summary) Renderer {
+	return newFormat("none", stdout, io.Discard, FormatOptions{Summary: s})
+}
+
+func newFormat(name string, stdout, stderr io.Writer, opts FormatOptions) *formatRenderer {
 	f := testjson.NewEventFormatter(stdout, name, testjson.FormatOptions{
 		HideEmptyPackages: opts.HideEmptyPackages,
 		Icons:             opts.Icons,
@@ -86,7 +109,7 @@ func NewFormatOptions(name string, stdout, stderr io.Writer, opts FormatOptions)
 	}
 	r.enc = json.NewEncoder(r.w)
 	go r.scan(pr, &formatHandler{f: f, stderr: errw})
-	return r, nil
+	return r
 }
 
 type formatRenderer struct {
@@ -97,21 +120,19 @@ type formatRenderer struct {
 	summary testjson.Summary
 	done    chan struct{}
 	closed  bool
+	after   func(*testjson.Execution) error // run by Close, if set
+	err     error                           // sticky
 
 	// Set by scan before done is closed.
 	exec    *testjson.Execution
 	scanErr error
-	err     error
 }
 
 // scan runs testjson over the pipe until it is closed.
 func (r *formatRenderer) scan(pr *io.PipeReader, h *formatHandler) {
 	defer close(r.done)
 	exec, err := testjson.ScanTestOutput(testjson.ScanConfig{Stdout: pr, Handler: h})
-	if err != nil {
-		err = fmt.Errorf("report: format: %w", err)
-	}
-	// Unblock writers if scanning stopped early.
+	// Unblock writers if scanning stopped early; they see err.
 	pr.CloseWithError(err)
 	r.exec, r.scanErr = exec, err
 }
@@ -127,9 +148,9 @@ func (r *formatRenderer) Event(e collector.Event) error {
 		r.err = fmt.Errorf("report: format: %w", err)
 		return r.err
 	}
-	// One event at a time: the formatter sees it before Event returns
-	// only as far as the pipe allows; flushing per terminal event keeps
-	// live output live without a write per output line.
+	// Output events are buffered; any other event flushes the buffer into
+	// the pipe, so what the formatter shows stays live (it prints on
+	// run/pass/fail/skip) without one pipe write per output line.
 	if e.Action != "output" {
 		if err := r.w.Flush(); err != nil {
 			r.err = fmt.Errorf("report: format: %w", err)
@@ -150,11 +171,14 @@ func (r *formatRenderer) Close() error {
 	}
 	r.pw.Close()
 	<-r.done
-	if r.err == nil {
-		r.err = r.scanErr
+	if r.err == nil && r.scanErr != nil {
+		r.err = fmt.Errorf("report: format: %w", r.scanErr)
 	}
 	if r.err == nil && r.summary != 0 && r.exec != nil {
 		testjson.PrintSummary(r.stdout, r.exec, r.summary)
+	}
+	if r.err == nil && r.after != nil && r.exec != nil {
+		r.err = r.after(r.exec)
 	}
 	return r.err
 }

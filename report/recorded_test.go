@@ -30,7 +30,7 @@ var recordings = []struct {
 	pkgs         []string
 }{
 	{"parallel", "basic", []string{"./parallel"}},
-	{"basic", "basic", []string{"./pass", "./fail", "./skip", "./mainpkg", "./examples", "./fuzz", "./files", "./nottests", "./buildfail", "./many", "./names"}},
+	{"basic", "basic", []string{"./pass", "./fail", "./skip", "./mainpkg", "./examples", "./fuzz", "./files", "./nottests", "./buildfail", "./vetfail", "./samename/...", "./many", "./names"}},
 	{"crash", "crash", []string{"./panics", "./exits", "./exit0", "./flaky", "./mainfail"}},
 }
 
@@ -172,13 +172,27 @@ func TestFormatGolden(t *testing.T) {
 		formatCase{"pkgname-summary", "pkgname", FormatOptions{Summary: testjson.SummarizeAll}},
 		formatCase{"testname-hide-empty", "testname", FormatOptions{HideEmptyPackages: true, Icons: "text"}},
 	)
+	cases = append(cases, formatCase{"summary", "", FormatOptions{}}, formatCase{"junit", "", FormatOptions{}})
 	for _, c := range cases {
 		name := c.golden
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			r, err := NewFormatOptions(c.name, &out, &errOut, c.opts)
-			if err != nil {
-				t.Fatal(err)
+			var r Renderer
+			switch c.golden {
+			case "summary":
+				r = NewSummary(&out, testjson.SummarizeAll)
+			case "junit":
+				var err error
+				r, err = NewJUnit(&out, JUnitOptions{GoVersion: "go-fixture"})
+				if err != nil {
+					t.Fatal(err)
+				}
+			default:
+				var err error
+				r, err = NewFormatOptions(c.name, &out, &errOut, c.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 			for _, e := range evs {
 				if err := r.Event(e); err != nil {
@@ -188,7 +202,7 @@ func TestFormatGolden(t *testing.T) {
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}
-			got := out.String() + "--- stderr ---\n" + errOut.String()
+			got := normalizeJUnit(out.String()) + "--- stderr ---\n" + errOut.String()
 			path := filepath.Join("testdata", "format", name+".golden")
 			if *update {
 				os.MkdirAll(filepath.Dir(path), 0o755)
@@ -213,6 +227,9 @@ func TestFormatUnknown(t *testing.T) {
 	var ue *UnknownFormatError
 	if !errors.As(err, &ue) || ue.Name != "nope" || len(ue.Valid) != len(FormatNames) {
 		t.Fatalf("err = %v", err)
+	}
+	if CheckFormat("nope") == nil || CheckFormat("testname") != nil {
+		t.Error("CheckFormat disagrees with NewFormat")
 	}
 	for _, n := range FormatNames {
 		if !strings.Contains(err.Error(), n) {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/godist/godist/collector"
@@ -373,16 +375,16 @@ func (r *textRenderer) write(w io.Writer, s string) {
 	}
 }
 
-// Close prints the packages whose terminal event never came (in no
-// particular order), then go test's final bare `FAIL` line if anything
+// Close prints the packages whose terminal event never came (sorted by
+// import path), then go test's final bare `FAIL` line if anything
 // failed.
 func (r *textRenderer) Close() error {
 	if r.err != nil {
 		return r.err
 	}
-	for name, p := range r.pkgs {
+	for _, name := range slices.Sorted(maps.Keys(r.pkgs)) {
 		if !r.opts.Verbose {
-			r.write(r.stdout, p.out.String())
+			r.write(r.stdout, r.pkgs[name].out.String())
 		}
 		delete(r.pkgs, name)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/godist/godist/collector"
 )
 
 // BuildRequest asks for one package's test binary.
@@ -40,8 +43,14 @@ type BuildResult struct {
 	NoTestFiles bool
 	// Output is the go command's error output when the build failed
 	// (compiler errors, vet findings, setup errors), as go test prints it
-	// before the package's FAIL line (the "# pkg" header included).
+	// on stderr before the package's FAIL line ("# pkg" header included).
 	Output string
+	// BuildEvents are the build-output and build-fail events exactly as
+	// go test -json prints them before the package's start event (from
+	// `go test -c -json`), and FailedBuild the value go test puts in the
+	// package's fail event (e.g. "example.com/p [example.com/p.test]").
+	BuildEvents []collector.Event
+	FailedBuild string
 	// SetupFailed: go test would say "FAIL\tpkg [setup failed]" rather
 	// than "[build failed]" (load errors, errors in test imports, test
 	// functions with wrong signatures).
@@ -96,13 +105,9 @@ func Build(ctx context.Context, req BuildRequest) (res BuildResult) {
 	start := time.Now()
 	res.Pkg = req.Pkg
 	defer func() { res.Duration = time.Since(start) }()
-	if req.Pkg.Error != nil {
-		res.SetupFailed = true
-		res.Output = "# " + req.Pkg.ImportPath + "\n" + req.Pkg.Error.Error() + "\n"
-		res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: req.Pkg.Error}
-		return res
-	}
-	if !req.Pkg.HasTests() {
+	// A package with a load error is still handed to go test -c: it fails
+	// at once and words the failure exactly as go test does.
+	if !req.Pkg.HasTests() && req.Pkg.Error == nil {
 		res.NoTestFiles = true
 		return res
 	}
@@ -115,28 +120,25 @@ func Build(ctx context.Context, req BuildRequest) (res BuildResult) {
 		res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Err: err}
 		return res
 	}
-	args := append([]string{"test", "-c", "-o", out}, req.BuildFlags...)
+	args := append([]string{"test", "-c", "-json", "-o", out}, req.BuildFlags...)
 	args = append(args, req.Pkg.ImportPath)
 	cmd := exec.CommandContext(ctx, gocmd, args...)
 	cmd.Dir = req.Dir
 	cmd.Env = req.Env
 	cmd.WaitDelay = 5 * time.Second
-	// go test -c prints its own "FAIL\tpkg [setup failed]" summary on
-	// stdout and the messages on stderr; the summary is the caller's to
-	// print, so only stderr becomes Output.
-	var stdout, output bytes.Buffer
+	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
-	cmd.Stderr = &output
+	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		res.SetupFailed = bytes.Contains(stdout.Bytes(), []byte("[setup failed]"))
-		res.Output = output.String()
-		res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: err}
+		res.parseBuildJSON(stdout.Bytes())
+		res.Output += stderr.String()
+		if res.Err == nil {
+			res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: err}
+		}
 		return res
 	}
 	if _, err := os.Stat(out); err != nil {
-		// go test -c writes nothing for a package whose test files hold no
-		// tests only when it has no test files; anything else is a surprise.
-		res.Output = output.String()
+		res.Output = stdout.String() + stderr.String()
 		res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: errors.New("go test -c produced no binary")}
 		return res
 	}
@@ -164,7 +166,7 @@ func BuildAll(ctx context.Context, reqs []BuildRequest, concurrency int, done fu
 		done(r)
 	}
 	for _, req := range reqs {
-		if !req.Pkg.HasTests() || req.Pkg.Error != nil {
+		if !req.Pkg.HasTests() && req.Pkg.Error == nil {
 			deliver(Build(ctx, req)) // no process: answer at once
 			continue
 		}
@@ -182,4 +184,40 @@ func BuildAll(ctx context.Context, reqs []BuildRequest, concurrency int, done fu
 		}()
 	}
 	wg.Wait()
+}
+
+// parseBuildJSON reads go test -c -json's stdout: build events go to
+// BuildEvents and Output; a package-level "[setup failed]" line sets
+// SetupFailed (go test prints its own FAIL line there, which is the
+// caller's to print, so it is not kept). Lines that are not JSON are kept
+// in Output.
+func (res *BuildResult) parseBuildJSON(b []byte) {
+	var out strings.Builder
+	for line := range bytes.Lines(b) {
+		var e collector.Event
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(line, &e); err != nil || e.Action == "" {
+			out.Write(line)
+			continue
+		}
+		switch e.Action {
+		case "build-output":
+			out.WriteString(e.Output)
+			res.BuildEvents = append(res.BuildEvents, e)
+		case "build-fail":
+			res.BuildEvents = append(res.BuildEvents, e)
+			res.FailedBuild = e.ImportPath
+		case "output":
+			if strings.Contains(e.Output, "[setup failed]") {
+				res.SetupFailed = true
+			}
+		case "fail":
+			if e.FailedBuild != "" {
+				res.FailedBuild = e.FailedBuild
+			}
+		}
+	}
+	res.Output = out.String()
 }

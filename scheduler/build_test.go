@@ -31,7 +31,11 @@ func TestBuildAll(t *testing.T) {
 	for _, ip := range []string{"example.com/mod/b/util", "example.com/mod/c/util", "example.com/mod/broken", "example.com/mod/notests", "example.com/mod/vetfail", "example.com/mod/badsig", "example.com/mod/withmain"} {
 		reqs = append(reqs, BuildRequest{Pkg: pkgs[ip], Dir: fixtureDir(t), OutDir: out, Env: fixtureEnv()})
 	}
-	reqs = append(reqs, BuildRequest{Pkg: &Package{ImportPath: "example.com/mod/gone", Error: &PackageError{Err: "no such package"}}, OutDir: out})
+	gone, err := Load(context.Background(), LoadConfig{Dir: fixtureDir(t), Patterns: []string{"example.com/mod/gone"}, Env: fixtureEnv()})
+	if err != nil || len(gone) != 1 || gone[0].Error == nil {
+		t.Fatalf("load of a missing package: %v %+v", err, gone)
+	}
+	reqs = append(reqs, BuildRequest{Pkg: gone[0], Dir: fixtureDir(t), OutDir: out, Env: fixtureEnv()})
 	results := map[string]BuildResult{}
 	var mu sync.Mutex
 	BuildAll(context.Background(), reqs, 0, func(r BuildResult) {
@@ -65,7 +69,7 @@ func TestBuildAll(t *testing.T) {
 		"example.com/mod/broken":  `cannot use "not an int"`,
 		"example.com/mod/vetfail": "fmt.Printf format %d has arg",
 		"example.com/mod/badsig":  "wrong signature for TestBad",
-		"example.com/mod/gone":    "no such package",
+		"example.com/mod/gone":    "example.com/mod/gone",
 	} {
 		r := results[ip]
 		if !errors.As(r.Err, &be) || r.Binary != "" || !strings.Contains(r.Output, want) || !strings.Contains(be.Output, want) {
@@ -75,6 +79,28 @@ func TestBuildAll(t *testing.T) {
 	for ip, want := range map[string]bool{"example.com/mod/broken": false, "example.com/mod/vetfail": false, "example.com/mod/badsig": true, "example.com/mod/gone": true} {
 		if r := results[ip]; r.SetupFailed != want || strings.Contains(r.Output, "FAIL") {
 			t.Errorf("%s: SetupFailed=%v, want %v; output %q", ip, r.SetupFailed, want, r.Output)
+		}
+	}
+	// The build events are go test -json's own.
+	for ip, fb := range map[string]string{
+		"example.com/mod/broken":  "example.com/mod/broken [example.com/mod/broken.test]",
+		"example.com/mod/vetfail": "example.com/mod/vetfail [example.com/mod/vetfail.test]",
+		"example.com/mod/badsig":  "example.com/mod/badsig.test",
+	} {
+		r := results[ip]
+		if r.FailedBuild != fb || len(r.BuildEvents) < 2 {
+			t.Errorf("%s: FailedBuild %q, events %+v", ip, r.FailedBuild, r.BuildEvents)
+			continue
+		}
+		var text strings.Builder
+		for _, e := range r.BuildEvents {
+			if e.ImportPath != fb || e.Time != nil {
+				t.Errorf("%s: event %+v", ip, e)
+			}
+			text.WriteString(e.Output)
+		}
+		if last := r.BuildEvents[len(r.BuildEvents)-1]; last.Action != "build-fail" || text.String() != r.Output {
+			t.Errorf("%s: events do not match output %q", ip, r.Output)
 		}
 	}
 	if r := results["example.com/mod/notests"]; !r.NoTestFiles || r.Err != nil || r.Binary != "" {

@@ -40,15 +40,14 @@ func (x *executor) Execute(ctx context.Context, w int, u *scheduler.Unit) ([]str
 	if err != nil {
 		// The worker broke, not the test: take back what did not finish.
 		pr := conv.Abort(fmt.Sprintf("godist: worker gw%d lost: %v", w, err))
-		notRun := append([]string{}, pr.NotStarted...)
+		notRun := append([]string{}, pr.Requeue...)
 		r.unitDone(u, len(notRun) > 0 || len(u.Tests) == 0)
+		if ctx.Err() == nil {
+			fmt.Fprintf(r.stderr, "godist: worker gw%d lost, its work goes to the others: %v\n", w, err)
+		}
 		return notRun, fmt.Errorf("worker gw%d: %w", w, err)
 	}
-	reason := ""
-	if res.Signal != "" {
-		reason = "test binary killed by signal " + res.Signal
-	}
-	pr := conv.Finish(res.ExitCode, reason)
+	pr := conv.Finish(res.ExitCode, "")
 	if d, ok := sw.startup(); ok {
 		r.mu.Lock()
 		r.startups[pkg] = append(r.startups[pkg], d)
@@ -59,7 +58,9 @@ func (x *executor) Execute(ctx context.Context, w int, u *scheduler.Unit) ([]str
 			m.Fail("godist: coverage: " + err.Error())
 		}
 	}
-	notRun := pr.NotStarted
+	// Requeue holds the tests an abnormal end kept from running; after a
+	// clean end (-failfast, a name the binary lacks) nothing goes round.
+	notRun := pr.Requeue
 	if len(pr.Started) == 0 {
 		// Nothing started: the binary failed before its first test
 		// (init, TestMain). go test reports that as a package failure;

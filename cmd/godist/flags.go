@@ -21,12 +21,12 @@ func usagef(format string, args ...any) error {
 type flagKind int
 
 const (
-	kindBuild     flagKind = iota // passed to `go test -c` (and go list where it matters)
-	kindBuildBool                 // boolean build flag
-	kindTest                      // passed to each test process as -test.NAME=VALUE
-	kindTestBool                  // boolean test flag passed as -test.NAME=true
-	kindGodist                    // interpreted by godist itself, takes a value
-	kindGodistBool                // interpreted by godist itself, boolean
+	kindBuild      flagKind = iota // passed to `go test -c` (and go list where it matters)
+	kindBuildBool                  // boolean build flag
+	kindTest                       // passed to each test process as -test.NAME=VALUE
+	kindTestBool                   // boolean test flag passed as -test.NAME=true
+	kindGodist                     // interpreted by godist itself, takes a value
+	kindGodistBool                 // interpreted by godist itself, boolean
 )
 
 // goFlags lists every go test flag godist honours. A flag missing here but
@@ -51,30 +51,30 @@ var goFlags = map[string]flagKind{
 // unsupportedFlags are go test flags godist refuses with a reason rather
 // than silently dropping them.
 var unsupportedFlags = map[string]string{
-	"bench":             "benchmarks measure one machine; run them with go test",
-	"benchmem":          "benchmarks measure one machine; run them with go test",
-	"benchtime":         "benchmarks measure one machine; run them with go test",
-	"fuzz":              "fuzzing is a single long-running process; run it with go test",
-	"fuzztime":          "fuzzing is a single long-running process; run it with go test",
-	"fuzzminimizetime":  "fuzzing is a single long-running process; run it with go test",
-	"cpuprofile":        "profiles of split test processes cannot be merged",
-	"memprofile":        "profiles of split test processes cannot be merged",
-	"memprofilerate":    "profiles of split test processes cannot be merged",
-	"blockprofile":      "profiles of split test processes cannot be merged",
-	"blockprofilerate":  "profiles of split test processes cannot be merged",
-	"mutexprofile":      "profiles of split test processes cannot be merged",
+	"bench":                "benchmarks measure one machine; run them with go test",
+	"benchmem":             "benchmarks measure one machine; run them with go test",
+	"benchtime":            "benchmarks measure one machine; run them with go test",
+	"fuzz":                 "fuzzing is a single long-running process; run it with go test",
+	"fuzztime":             "fuzzing is a single long-running process; run it with go test",
+	"fuzzminimizetime":     "fuzzing is a single long-running process; run it with go test",
+	"cpuprofile":           "profiles of split test processes cannot be merged",
+	"memprofile":           "profiles of split test processes cannot be merged",
+	"memprofilerate":       "profiles of split test processes cannot be merged",
+	"blockprofile":         "profiles of split test processes cannot be merged",
+	"blockprofilerate":     "profiles of split test processes cannot be merged",
+	"mutexprofile":         "profiles of split test processes cannot be merged",
 	"mutexprofilefraction": "profiles of split test processes cannot be merged",
-	"trace":             "execution traces of split test processes cannot be merged",
-	"outputdir":         "profiles of split test processes cannot be merged",
-	"c":                 "use go test -c to only compile",
-	"o":                 "use go test -c -o to only compile",
-	"exec":              "godist runs test binaries on its own workers; use --tx",
-	"artifacts":         "not supported yet",
-	"n":                 "godist does not print build commands",
-	"x":                 "godist does not print build commands",
-	"work":              "godist does not keep the build work directory",
-	"a":                 "not supported",
-	"toolexec":          "not supported",
+	"trace":                "execution traces of split test processes cannot be merged",
+	"outputdir":            "profiles of split test processes cannot be merged",
+	"c":                    "use go test -c to only compile",
+	"o":                    "use go test -c -o to only compile",
+	"exec":                 "godist runs test binaries on its own workers; use --tx",
+	"artifacts":            "not supported yet",
+	"n":                    "godist does not print build commands",
+	"x":                    "godist does not print build commands",
+	"work":                 "godist does not keep the build work directory",
+	"a":                    "not supported",
+	"toolexec":             "not supported",
 }
 
 // distMode is --dist.
@@ -109,11 +109,12 @@ type options struct {
 	testFlags  []string // -test.X=V for each process, in command-line order
 	testArgs   []string // after -args
 
-	workers     int      // -n
-	txSpecs     []string // --tx
-	dist        distMode // --dist
-	historyFile string   // --history
-	statsFile   string   // --stats: run figures for the benchmark harness
+	workers         int      // -n
+	workersExplicit bool     // -n given on the command line
+	txSpecs         []string // --tx
+	dist            distMode // --dist
+	historyFile     string   // --history
+	statsFile       string   // --stats: run figures for the benchmark harness
 }
 
 // parseArgs parses godist's command line the way go test parses its own:
@@ -232,9 +233,7 @@ func parseArgs(args []string) (*options, error) {
 			}
 		}
 	}
-	if o.dist == distNo && !workersSet {
-		o.workers = 0
-	}
+	o.workersExplicit = workersSet
 	if len(o.txSpecs) == 0 && o.workers == 0 && o.dist != distNo {
 		return nil, usagef("godist: -n 0 and no --tx: nothing to run tests on (use --dist no to run without workers)")
 	}

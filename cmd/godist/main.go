@@ -13,11 +13,11 @@ import (
 	"io"
 	"os"
 
-	
+	"github.com/godist/godist/gateway"
 )
 
 func main() {
-	// gateway.MainIfWorker()
+	gateway.MainIfWorker()
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -35,7 +35,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, usageText)
 			return 0
 		case "version", "--version":
-			fmt.Fprintln(stdout, "godist dev")
+			fmt.Fprintf(stdout, "godist %s\n", gateway.Version)
 			return 0
 		}
 	}

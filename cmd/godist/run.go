@@ -47,10 +47,10 @@ type testRun struct {
 	coverage *coverMerger
 
 	mu          sync.Mutex
-	binaries    map[string]string          // import path -> test binary
-	outstanding map[string]int             // import path -> units not yet finished
+	binaries    map[string]string                 // import path -> test binary
+	outstanding map[string]int                    // import path -> units not yet finished
 	results     map[string][]scheduler.TestResult // import path -> finished tests, for the history
-	startups    map[string][]time.Duration // import path -> measured process start-ups
+	startups    map[string][]time.Duration        // import path -> measured process start-ups
 	stats       runStats
 }
 
@@ -99,14 +99,6 @@ func (r *testRun) run(ctx context.Context) int {
 	}
 	units := r.plan(runnable)
 
-	workers, closeWorkers, err := r.startWorkers(ctx)
-	if err != nil {
-		fmt.Fprintf(r.stderr, "godist: %v\n", err)
-		r.finishAll(runnable, "godist: no workers: "+err.Error())
-		return r.end(err)
-	}
-	defer closeWorkers()
-
 	d := scheduler.NewDispatcher(scheduler.DispatchOptions{})
 	byPkg := map[string][]*scheduler.Unit{}
 	for _, u := range units {
@@ -116,19 +108,32 @@ func (r *testRun) run(ctx context.Context) int {
 	for _, pt := range runnable {
 		reqs = append(reqs, scheduler.BuildRequest{Pkg: pt.Pkg, OutDir: r.workDir, BuildFlags: r.buildFlags()})
 	}
+	// Builds and workers start together; each package's units are released
+	// as soon as its binary is ready.
+	buildCtx, cancelBuilds := context.WithCancel(ctx)
+	defer cancelBuilds()
 	buildStart := time.Now()
 	var buildWG sync.WaitGroup
 	buildWG.Add(1)
 	go func() {
 		defer buildWG.Done()
 		defer d.CloseAdd()
-		scheduler.BuildAll(ctx, reqs, o.buildP, func(res scheduler.BuildResult) {
+		scheduler.BuildAll(buildCtx, reqs, o.buildP, func(res scheduler.BuildResult) {
 			r.built(res, byPkg[res.Pkg.ImportPath], d)
 		})
 		r.mu.Lock()
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
 		r.mu.Unlock()
 	}()
+	workers, closeWorkers, err := r.startWorkers(ctx)
+	if err != nil {
+		fmt.Fprintf(r.stderr, "godist: %v\n", err)
+		cancelBuilds()
+		buildWG.Wait()
+		r.giveUp(d.Remaining(), err)
+		return r.end(err)
+	}
+	defer closeWorkers()
 	exec := &executor{run: r, runners: workers}
 	left, runErr := d.Run(ctx, len(workers), exec)
 	buildWG.Wait()
@@ -160,7 +165,10 @@ func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
 func (r *testRun) built(res scheduler.BuildResult, units []*scheduler.Unit, d *scheduler.Dispatcher) {
 	m := r.mergers[res.Pkg.ImportPath]
 	if res.Err != nil {
-		failed := res.Pkg.ImportPath + " [" + res.Pkg.ImportPath + ".test]"
+		failed := res.FailedBuild
+		if failed == "" {
+			failed = res.Pkg.ImportPath + " [" + res.Pkg.ImportPath + ".test]"
+		}
 		output := res.Output
 		if output == "" {
 			output = res.Err.Error() + "\n"

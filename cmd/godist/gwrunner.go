@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/godist/godist/channel"
+	"github.com/godist/godist/gateway"
+)
+
+// runnerSource is the worker side of the test runner, remote-exec'd on
+// every gateway: the protocol between controller and worker is ours, the
+// worker only needs godist.
+//
+//go:embed remote_runner.go.txt
+var runnerSource string
+
+// gatewayRunner runs test processes on one worker gateway, one at a time,
+// through one execution of runnerSource.
+type gatewayRunner struct {
+	gw *gateway.Gateway
+	ch *channel.Channel
+}
+
+func newGatewayRunner(ctx context.Context, gw *gateway.Gateway) (*gatewayRunner, error) {
+	ch, err := gw.RemoteExec(ctx, runnerSource)
+	if err != nil {
+		return nil, fmt.Errorf("gateway %s: starting the test runner: %w", gw.ID(), err)
+	}
+	return &gatewayRunner{gw: gw, ch: ch}, nil
+}
+
+// killGrace bounds how long a killed test process may take to report back.
+const killGrace = 10 * time.Second
+
+func (g *gatewayRunner) runProc(ctx context.Context, req procRequest, out io.Writer) (procResult, error) {
+	msg := map[string]any{"argv": req.Argv, "dir": req.Dir, "env": req.Env}
+	if err := g.ch.Send(ctx, msg); err != nil {
+		return procResult{}, g.lost(err)
+	}
+	recvCtx := ctx
+	for {
+		v, err := g.ch.Receive(recvCtx)
+		if err != nil {
+			if recvCtx == ctx && ctx.Err() != nil {
+				// Interrupted: kill the process, then collect what it said.
+				kctx, cancel := context.WithTimeout(context.Background(), killGrace)
+				defer cancel()
+				if g.ch.Send(kctx, map[string]any{"kill": "KILL"}) == nil {
+					recvCtx = kctx
+					continue
+				}
+			}
+			return procResult{}, g.lost(err)
+		}
+		switch v := v.(type) {
+		case []byte:
+			out.Write(v)
+		case map[string]any:
+			return resultFromMap(v)
+		default:
+			return procResult{}, fmt.Errorf("gateway %s: test runner sent %T", g.gw.ID(), v)
+		}
+	}
+}
+
+func resultFromMap(m map[string]any) (procResult, error) {
+	var res procResult
+	if code, ok := m["exit"].(int64); ok {
+		res.ExitCode = int(code)
+	}
+	res.Signal, _ = m["signal"].(string)
+	if msg, _ := m["error"].(string); msg != "" {
+		return res, errors.New(msg)
+	}
+	return res, nil
+}
+
+func (g *gatewayRunner) lost(err error) error {
+	if gerr := g.gw.Err(); gerr != nil {
+		err = gerr
+	}
+	return fmt.Errorf("gateway %s: %w", g.gw.ID(), err)
+}
