@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"sync"
 )
 
 // Subscription is a registration made by Subscribe.
@@ -244,35 +243,48 @@ func (c *Channel) get(ctx context.Context, name string, hasIgnore bool, ignore a
 	}
 }
 
-// Frame buffers: small values start in a small buffer; once a value spans
-// frames the following frames use full-size buffers.
+// Frame buffers: small values start in a small buffer from the session's
+// free list; once a value spans frames the following frames use full-size
+// buffers. Free lists are channels (no allocation per Put, and they survive
+// GCs).
 const smallBuf = 2048
 
-var smallBufs = sync.Pool{New: func() any { b := make([]byte, 0, smallBuf); return &b }}
-
 func getFrameBuf(s *Session) []byte {
-	b := *(smallBufs.Get().(*[]byte))
-	return b[:headerLen]
+	select {
+	case b := <-s.smallBufs:
+		return b[:headerLen]
+	default:
+		return make([]byte, headerLen, smallBuf)
+	}
 }
 
-func getBigFrameBuf(s *Session) []byte {
-	if p, ok := s.bigBufs.Get().(*[]byte); ok {
-		return (*p)[:headerLen]
+// getBigFrameBuf takes a frame buffer for need bytes (header included)
+// from the session's free list (a channel, not a sync.Pool: it must survive
+// the frequent GCs that big received values cause).
+func getBigFrameBuf(s *Session, need int) []byte {
+	need = min(need, headerLen+s.chunk)
+	select {
+	case b := <-s.bigBufs:
+		if cap(b) >= need {
+			return b[:headerLen]
+		}
+	default:
 	}
-	return make([]byte, headerLen, headerLen+s.chunk)
+	return make([]byte, headerLen, need)
 }
 
 func putFrameBuf(s *Session, b []byte) {
 	if cap(b) == smallBuf {
-		smallBufs.Put(&b)
+		select {
+		case s.smallBufs <- b:
+		default:
+		}
 		return
 	}
-	select {
-	case <-s.ready: // s.chunk is set
-	default:
-		return
-	}
-	if cap(b) == headerLen+s.chunk {
-		s.bigBufs.Put(&b)
+	if cap(b) > smallBuf {
+		select {
+		case s.bigBufs <- b:
+		default:
+		}
 	}
 }

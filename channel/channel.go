@@ -17,6 +17,7 @@ type Channel struct {
 	s      *Session
 	id     uint64
 	sendMu chan struct{} // cap 1: one value (all its frames) at a time
+	fw     frameWriter   // used under sendMu
 
 	// Guarded by s.mu.
 	wake        chan struct{} // broadcast on every state change
@@ -303,64 +304,48 @@ func (c *Channel) sendErrLocked() error {
 	return nil
 }
 
+// frameWriter turns one value's encoding into frames. Each channel keeps
+// one (c.fw), used under c.sendMu, so a Send allocates nothing for it.
+type frameWriter struct {
+	c        *Channel
+	ctx      context.Context
+	typ      byte
+	flags    byte
+	credit   bool
+	sent     bool          // a frame of this value went out
+	lastBody chan struct{} // closed when the last zero-copy body was written
+	e        encoder
+}
+
 // writeValue encodes v straight into frames of at most s.chunk payload
 // bytes, waiting for window credit per frame when credit is set. c.sendMu
 // is held.
 func (c *Channel) writeValue(ctx context.Context, typ, flags byte, v any, credit bool) error {
 	s := c.s
-	sent := false // a frame of this value went out
-	e := encoder{limit: headerLen + s.chunk}
-	if bigValue(v) {
-		e.buf = getBigFrameBuf(s) // no growing copies of a small buffer
+	fw := &c.fw
+	*fw = frameWriter{c: c, ctx: ctx, typ: typ, flags: flags, credit: credit}
+	defer func() { *fw = frameWriter{} }()
+	// Slices spanning whole frames are sent from the caller's memory
+	// (Send then waits for their write); smaller ones are copied.
+	fw.e = encoder{limit: headerLen + s.chunk, zeroCopy: typ == typeData, zeroCopyMin: s.chunk, out: fw}
+	if size := sizeHint(v); size > smallBuf {
+		fw.e.buf = getBigFrameBuf(s, headerLen+size) // no growing copies of a small buffer
 	} else {
-		e.buf = getFrameBuf(s)
+		fw.e.buf = getFrameBuf(s)
 	}
-	e.flush = func(final bool) error {
-		n := len(e.buf) - headerLen
-		if n == 0 && !final {
-			return nil
-		}
-		fl := flags
-		if !final {
-			fl |= flagMore
-		}
-		putHeader(e.buf, typ, fl, c.id, n)
-		s.mu.Lock()
-		for {
-			if err := c.sendErrLocked(); err != nil {
-				s.mu.Unlock()
-				return err
-			}
-			if !credit || c.sendWindow >= n {
-				break
-			}
-			w := c.wake
-			s.mu.Unlock()
-			select {
-			case <-w:
-			case <-s.done:
-			case <-ctx.Done():
-				return ctxErr(ctx)
-			}
-			s.mu.Lock()
-		}
-		if credit {
-			c.sendWindow -= n
-		}
-		s.enqueueLocked(e.buf)
-		sent = true
-		s.mu.Unlock()
-		e.buf = nil
-		if !final {
-			e.buf = getBigFrameBuf(s)
-		}
-		return nil
-	}
-	err := e.encode(v)
+	err := fw.e.encode(v)
 	if err == nil {
-		err = e.flush(true)
+		err = fw.flush(true)
 	}
-	if err != nil && sent && typ == typeData {
+	if fw.lastBody != nil {
+		// The caller owns v again when Send returns: wait until the
+		// writer has written the bodies that point into it.
+		select {
+		case <-fw.lastBody:
+		case <-s.writerDone: // session ended: the writer no longer reads it
+		}
+	}
+	if err != nil && fw.sent && typ == typeData {
 		// Tell the peer to drop the fragments it has (if we still may).
 		s.mu.Lock()
 		if c.sendErrLocked() == nil {
@@ -369,6 +354,55 @@ func (c *Channel) writeValue(ctx context.Context, typ, flags byte, v any, credit
 		s.mu.Unlock()
 	}
 	return err
+}
+
+// flush sends the encoded bytes so far as one frame.
+func (fw *frameWriter) flush(final bool) error {
+	c, s, e := fw.c, fw.c.s, &fw.e
+	n := len(e.buf) - headerLen + len(e.body)
+	if n == 0 && !final {
+		return nil
+	}
+	fl := fw.flags
+	if !final {
+		fl |= flagMore
+	}
+	putHeader(e.buf, fw.typ, fl, c.id, n)
+	s.mu.Lock()
+	for {
+		if err := c.sendErrLocked(); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		if !fw.credit || c.sendWindow >= n {
+			break
+		}
+		w := c.wake
+		s.mu.Unlock()
+		select {
+		case <-w:
+		case <-s.done:
+		case <-fw.ctx.Done():
+			return ctxErr(fw.ctx)
+		}
+		s.mu.Lock()
+	}
+	if fw.credit {
+		c.sendWindow -= n
+	}
+	wf := wframe{buf: e.buf}
+	if e.body != nil {
+		fw.lastBody = make(chan struct{})
+		wf.body, wf.done = e.body, fw.lastBody
+	}
+	s.enqueueFrameLocked(wf)
+	fw.sent = true
+	s.mu.Unlock()
+	e.buf, e.body = nil, nil
+	if !final {
+		e.buf = getBigFrameBuf(s, headerLen+s.chunk)
+	}
+	return nil
 }
 
 // Close closes the channel: the peer's Receive returns io.EOF once it
@@ -490,13 +524,13 @@ func (c *Channel) Wait(ctx context.Context) error {
 	}
 }
 
-// bigValue reports whether v will surely not fit a small frame buffer.
-func bigValue(v any) bool {
+// sizeHint is the encoded size of v when it is cheap to know, else 0.
+func sizeHint(v any) int {
 	switch v := v.(type) {
 	case []byte:
-		return len(v) > smallBuf
+		return len(v) + 5
 	case string:
-		return len(v) > smallBuf
+		return len(v) + 5
 	}
-	return false
+	return 0
 }

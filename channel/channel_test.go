@@ -473,7 +473,7 @@ var behaviours = []behaviour{
 		if err := b.Err(); !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("b.Err() = %v, want EOF", err)
 		}
-		if _, err := cb.Receive(ctxT(t)); !errors.Is(err, ErrClosed) || err == io.EOF {
+		if _, err := cb.Receive(ctxT(t)); !errors.Is(err, ErrClosed) || errors.Is(err, io.EOF) || !errors.Is(err, io.ErrUnexpectedEOF) {
 			t.Errorf("receive after peer vanished: %v", err)
 		}
 		if err := ca.Send(ctxT(t), 1); !errors.Is(err, ErrClosed) {

@@ -43,11 +43,19 @@
 // ReceiveInto decodes the same bytes into a typed value with msgpack's
 // rules instead.
 //
+// Channels are made by Session.Open (the peer's Accept returns them with
+// the request value) or Session.NewChannel (not announced to Accept; meant
+// to be sent inside a value, like execnet's gateway.newchannel()).
+//
 // Close rules: Close sends CLOSE; the peer answers with CLOSE; the channel
 // leaves the session once both CLOSEs passed and its queue is read.
 // CloseWrite sends LAST_MESSAGE: the peer's Receive returns io.EOF after
 // our values, and both sides half-closed means closed. Errors tell who
 // ended things: ErrClosed (we closed), io.EOF (the peer closed cleanly),
 // *RemoteError (the peer's CloseWithError), and for the session io.EOF /
-// io.ErrUnexpectedEOF (peer gone) or *ProtocolError (bad bytes).
+// io.ErrUnexpectedEOF (peer gone) or *ProtocolError (bad bytes). A channel
+// operation failing because the session ended returns an error matching
+// ErrClosed and the session's error, except that a peer which closed the
+// connection shows as io.ErrUnexpectedEOF there: io.EOF from Receive always
+// means the peer closed that channel cleanly.
 package channel

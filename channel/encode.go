@@ -174,19 +174,27 @@ func structFields(t reflect.Type) []fieldInfo {
 }
 
 // encoder writes the msgpack encoding of a value into buf. When limit > 0
-// and buf reaches it, flush is called to hand the bytes on (one frame) so
+// and buf reaches it, out.flush is called to hand the bytes on (one frame) so
 // that a huge value never exists twice in memory.
 type encoder struct {
 	buf   []byte
 	limit int
-	flush func(final bool) error
+	out   interface{ flush(final bool) error } // receives full frames (limit > 0)
+	// zeroCopy lets bytes() attach a big slice as the frame's body
+	// instead of copying it; flush then sends buf+body.
+	zeroCopy    bool
+	zeroCopyMin int
+	body        []byte
 }
+
+// zeroCopyMin: smaller slices are copied, so that Send need not wait for
+// the write and small values pipeline.
 
 // room makes room for n more bytes, flushing a full frame first. Flushing
 // only when more bytes come keeps the last frame of a value non-empty.
 func (e *encoder) room(n int) error {
-	if e.limit > 0 && len(e.buf)+n > e.limit {
-		return e.flush(false)
+	if e.limit > 0 && (len(e.buf)+len(e.body)+n > e.limit || (e.body != nil && n > 0)) {
+		return e.out.flush(false)
 	}
 	return nil
 }
@@ -201,6 +209,14 @@ func (e *encoder) raw(p ...byte) error {
 
 // bytes appends p, flushing in limit-sized pieces.
 func (e *encoder) bytes(p []byte) error {
+	for e.zeroCopy && len(p) >= e.zeroCopyMin {
+		if err := e.room(1); err != nil {
+			return err
+		}
+		n := min(len(p), e.limit-len(e.buf))
+		e.body = p[:n:n]
+		p = p[n:]
+	}
 	for len(p) > 0 {
 		if err := e.room(1); err != nil {
 			return err

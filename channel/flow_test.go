@@ -127,3 +127,34 @@ func TestAbortMidValue(t *testing.T) {
 	mustSend(t, ca, "second")
 	mustReceive(t, cb, "second")
 }
+
+// TestBlockedSendReleased: a Send waiting for credit returns ErrClosed when
+// its channel or its session is closed.
+func TestBlockedSendReleased(t *testing.T) {
+	for _, viaSession := range []bool{false, true} {
+		a, b := sessions(t, transports[1], Config{}, Config{Window: 4 << 10})
+		ca, _ := openPair(t, a, b, nil)
+		mustSend(t, ca, "unread") // from now on a big value waits for credit
+		errc := make(chan error, 1)
+		go func() { errc <- ca.Send(context.Background(), make([]byte, 1<<20)) }()
+		time.Sleep(20 * time.Millisecond)
+		select {
+		case err := <-errc:
+			t.Fatalf("send returned early: %v", err)
+		default:
+		}
+		if viaSession {
+			a.Close()
+		} else {
+			ca.Close()
+		}
+		select {
+		case err := <-errc:
+			if !errors.Is(err, ErrClosed) {
+				t.Errorf("blocked send: %v, want ErrClosed", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("blocked send not released")
+		}
+	}
+}

@@ -12,8 +12,13 @@ import (
 // frame is written by itself (no second copy).
 func (s *Session) writeLoop() {
 	defer s.wg.Done()
-	var batch [][]byte
+	defer close(s.writerDone)
+	var batch []wframe
 	buf := make([]byte, 0, 64<<10)
+	write := func(b []byte) error {
+		_, err := s.conn.Write(b)
+		return err
+	}
 	for {
 		select {
 		case <-s.wqWake:
@@ -26,34 +31,36 @@ func (s *Session) writeLoop() {
 		s.mu.Unlock()
 		buf = buf[:0]
 		var err error
-		for i, f := range batch {
-			if len(f) > cap(buf)/2 {
+		for _, f := range batch {
+			big := len(f.buf) > cap(buf)/2 || f.body != nil
+			if big || len(buf)+len(f.buf) > cap(buf) {
 				if len(buf) > 0 {
-					if _, err = s.conn.Write(buf); err != nil {
+					if err = write(buf); err != nil {
 						break
 					}
 					buf = buf[:0]
 				}
-				_, err = s.conn.Write(f)
-				putFrameBuf(s, f)
-				if err != nil {
-					break
-				}
-				batch[i] = nil
+			}
+			if !big {
+				buf = append(buf, f.buf...)
+				putFrameBuf(s, f.buf)
 				continue
 			}
-			if len(buf)+len(f) > cap(buf) {
-				if _, err = s.conn.Write(buf); err != nil {
-					break
-				}
-				buf = buf[:0]
+			// A big frame goes out from where it is: no copy. With a
+			// body, header and body are two writes of the one writer.
+			if err = write(f.buf); err == nil && f.body != nil {
+				err = write(f.body)
 			}
-			buf = append(buf, f...)
-			putFrameBuf(s, f)
-			batch[i] = nil
+			putFrameBuf(s, f.buf)
+			if f.done != nil {
+				close(f.done)
+			}
+			if err != nil {
+				break
+			}
 		}
 		if err == nil && len(buf) > 0 {
-			_, err = s.conn.Write(buf)
+			err = write(buf)
 		}
 		clear(batch)
 		if err != nil {

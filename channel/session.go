@@ -34,12 +34,13 @@ type Session struct {
 	peerWindow, peerMaxFrame int
 	chunk                    int // max DATA payload we send per frame
 
-	ready     chan struct{} // closed when the handshake completed
-	done      chan struct{} // closed when the session ended
-	closeOnce sync.Once
-	wg        sync.WaitGroup // reader and writer
-	cbwg      sync.WaitGroup // callback goroutines
-	wqWake    chan struct{}  // cap 1: frames queued for the writer
+	ready      chan struct{} // closed when the handshake completed
+	done       chan struct{} // closed when the session ended
+	closeOnce  sync.Once
+	wg         sync.WaitGroup // reader and writer
+	cbwg       sync.WaitGroup // callback goroutines
+	wqWake     chan struct{}  // cap 1: frames queued for the writer
+	writerDone chan struct{}  // closed when writeLoop returned
 
 	mu          sync.Mutex
 	err         error // why the session ended; nil while alive
@@ -47,10 +48,11 @@ type Session struct {
 	chans       map[uint64]*Channel
 	acceptQ     []acceptItem
 	acceptWake  chan struct{} // broadcast: closed and replaced on change
-	wq          [][]byte      // whole frames waiting for the writer
+	wq          []wframe      // frames waiting for the writer
 	writing     bool          // the writer holds a batch
 	flushedWake chan struct{} // broadcast when the queue drained
-	bigBufs     sync.Pool     // *[]byte of cap headerLen+chunk
+	bigBufs     chan []byte   // free list of frame buffers bigger than smallBuf
+	smallBufs   chan []byte   // free list of frame buffers of cap smallBuf
 }
 
 type acceptItem struct {
@@ -77,9 +79,12 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 		ready:       make(chan struct{}),
 		done:        make(chan struct{}),
 		wqWake:      make(chan struct{}, 1),
+		writerDone:  make(chan struct{}),
 		chans:       make(map[uint64]*Channel),
 		acceptWake:  make(chan struct{}),
 		flushedWake: make(chan struct{}),
+		bigBufs:     make(chan []byte, 16),
+		smallBufs:   make(chan []byte, 64),
 		nextID:      2,
 	}
 	if cfg.Initiator {
@@ -100,7 +105,7 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 	pre = append(pre, magic...)
 	pre = binary.BigEndian.AppendUint16(pre, ProtocolVersion)
 	pre = appendFrame(pre, typeHello, 0, 0, hello)
-	s.wq = append(s.wq, pre)
+	s.wq = append(s.wq, wframe{buf: pre})
 	s.wqWake <- struct{}{}
 	s.wg.Add(2)
 	go s.writeLoop()
@@ -215,8 +220,22 @@ func broadcast(w *chan struct{}) {
 	*w = make(chan struct{})
 }
 
+// wframe is a frame queued for the writer: buf holds the header and the
+// start of the payload; body, if any, is the rest of the payload still in
+// the sender's memory (a big []byte sent without copying); done is closed
+// once body was written.
+type wframe struct {
+	buf  []byte
+	body []byte
+	done chan struct{}
+}
+
 // enqueueLocked hands a whole frame to the writer. s.mu is held.
 func (s *Session) enqueueLocked(f []byte) {
+	s.enqueueFrameLocked(wframe{buf: f})
+}
+
+func (s *Session) enqueueFrameLocked(f wframe) {
 	s.wq = append(s.wq, f)
 	select {
 	case s.wqWake <- struct{}{}:
@@ -266,7 +285,9 @@ func (s *Session) open(ctx context.Context, req any, flags byte) (*Channel, erro
 }
 
 // Accept returns the next channel opened by the peer and its request value.
-// After the session ended it returns an error wrapping Err().
+// Once the session ended (and the backlog is taken) it returns an error
+// wrapping Err(): io.EOF when the peer closed the connection, ErrClosed
+// after our Close.
 func (s *Session) Accept(ctx context.Context) (*Channel, any, error) {
 	for {
 		s.mu.Lock()
@@ -325,10 +346,17 @@ func ctxErr(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// sessionEnded wraps the session's error so that it matches ErrClosed too.
+// sessionEnded wraps the session's error for a channel operation so that
+// it matches ErrClosed too. The peer closing the stream (io.EOF for the
+// session) is unexpected for a channel it did not close: it becomes
+// io.ErrUnexpectedEOF, so that io.EOF keeps meaning "the peer closed this
+// channel".
 func sessionEnded(err error) error {
 	if errors.Is(err, ErrClosed) {
 		return err
+	}
+	if err == io.EOF {
+		return fmt.Errorf("%w: session ended: peer closed the connection: %w", ErrClosed, io.ErrUnexpectedEOF)
 	}
 	return fmt.Errorf("%w: session ended: %w", ErrClosed, err)
 }

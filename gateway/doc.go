@@ -45,12 +45,17 @@
 //     context.Context (ends with the connection), Info() Info, ID() string
 //     (the gateway id), Version() string, ServeListener(net.Listener)
 //     (serve the gateway protocol on a listener in the background until
-//     this connection ends).
+//     this connection ends), ErrTimeout and ErrClosed (channel's sentinels,
+//     for errors.Is), the RemoteError type, and Open, ParseSpec, Spec and
+//     Gateway to open nested gateways (remote code must Exit them).
 //
 // The execution's channel closes when main and all godist.Go goroutines
-// returned: cleanly, or with a *channel.RemoteError whose Where is
-// "remote.go:LINE:COL" (line numbers of the source as sent) when the code
-// failed to compile or panicked. Values sent from remote code should be
+// returned: cleanly, or with a *channel.RemoteError when the code failed
+// to compile or panicked. Where is "remote.go:LINE:COL" in the source as
+// sent (columns on line 1 of a statement list are shifted by the wrapper);
+// for a panic yaegi only tells the interpreted function that was running,
+// so Where is that function's position and name ("remote.go:4:6 in
+// main.main") and Stack lists the unwound interpreted frames. Values sent from remote code should be
 // primitives, maps and slices: interpreted struct types reach the host as
 // odd reflect types. yaegi limits: no range over int or func (reported as a
 // compile error), no min/max builtins.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +88,8 @@ type execution struct {
 
 	goroutines sync.WaitGroup // godist.Go goroutines; run waits for them
 
+	shifts map[int]int // line -> bytes of wrapper before the caller's text
+
 	mu  sync.Mutex
 	err *channel.RemoteError // first failure; closes the channel when the execution ends
 }
@@ -99,7 +102,8 @@ func (x *execution) run(req ExecRequest) {
 	defer x.w.running.Add(-1)
 	x.script = &ScriptChannel{ch: x.ch, ctx: x.ctx}
 	x.trace = &panicTrace{out: x.w.opts.Stderr}
-	src, err := wrapSource(req.Source)
+	src, shifts, err := wrapSource(req.Source)
+	x.shifts = shifts
 	if err != nil {
 		x.fail(remoteError("compile", err, nil))
 		x.finish()
@@ -125,7 +129,14 @@ func (x *execution) run(req ExecRequest) {
 		return
 	}
 	if req.Mode == ModeOneshot {
+		// Bind accepted, then wait for the controller's go-ahead: the
+		// round trip makes sure the controller heard us before the code
+		// runs (code that ends the process would lose the frame).
 		if err := x.ch.Set(acceptedName, true); err != nil {
+			x.finish()
+			return
+		}
+		if _, err := x.ch.Get(x.ctx, goAheadName); err != nil {
 			x.finish()
 			return
 		}
@@ -197,6 +208,7 @@ func (x *execution) goFunc(f func()) {
 }
 
 func (x *execution) fail(e *channel.RemoteError) {
+	e.Where = unshift(e.Where, x.shifts)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.err == nil {
@@ -235,6 +247,23 @@ func execute(i *interp.Interpreter, prog *interp.Program) (_ reflect.Value, err 
 		}
 	}()
 	return i.Execute(prog)
+}
+
+var whereRE = regexp.MustCompile(`^(` + regexp.QuoteMeta(remoteFile) + `:(\d+):)(\d+)(.*)$`)
+
+// unshift corrects a column for the wrapper's text on that line.
+func unshift(where string, shifts map[int]int) string {
+	m := whereRE.FindStringSubmatch(where)
+	if m == nil {
+		return where
+	}
+	line, _ := strconv.Atoi(m[2])
+	shift := shifts[line]
+	if shift == 0 {
+		return where
+	}
+	col, _ := strconv.Atoi(m[3])
+	return m[1] + strconv.Itoa(max(col-shift, 1)) + m[4]
 }
 
 var posRE = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+:\d+): (.*)$`)

@@ -294,6 +294,9 @@ func (g *Gateway) RemoteExecOneshot(ctx context.Context, source string) error {
 	if _, err := ch.Get(ctx, acceptedName); err != nil {
 		return g.errorf("remote exec oneshot", err)
 	}
+	if err := ch.Set(goAheadName, true); err != nil {
+		return g.errorf("remote exec oneshot", err)
+	}
 	return nil
 }
 

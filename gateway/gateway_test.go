@@ -44,7 +44,7 @@ func TestRemoteExecSync(t *testing.T) {
 		if !errors.As(err, &re) {
 			t.Fatalf("panicking source: error %v, want *channel.RemoteError", err)
 		}
-		if !strings.Contains(re.Message, "boom") || !strings.HasPrefix(re.Where, "remote.go:1:") {
+		if !strings.Contains(re.Message, "boom") || re.Where != "remote.go:1:1 in main.main" {
 			t.Errorf("remote error %+v, want message with boom in main.main at remote.go:1", re)
 		}
 	})
@@ -156,7 +156,9 @@ func TestRemoteErrors(t *testing.T) {
 	tests := []struct {
 		name, src, msg, where string
 	}{
-		{"compile", "x := 1\nundefinedThing(x)", "undefined", "remote.go:2:"},
+		{"compile", "x := 1\nundefinedThing(x)", "undefined", "remote.go:2:1"},
+		{"compile on line 1", "x := undefinedThing", "undefined", "remote.go:1:6"},
+		{"compile after imports", "import \"fmt\"\nx := undefinedThing", "undefined", "remote.go:2:6"},
 		{"parse", "x := (", "", ""},
 		{"panic in file", "package main\n\nfunc main() {\n\tvar m map[string]int\n\tm[\"x\"] = 1\n}\n", "panic", "remote.go:4:6 in main.main"},
 		{"panic in godist.Go", "import \"godist\"\ngodist.Go(func() {\n\tpanic(\"in goroutine\")\n})", "in goroutine", "remote.go:3:"},

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -243,4 +244,39 @@ func freePort() int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// Group exit is bounded by one context: a hung worker is killed, the others
+// exit politely (execnet's Group.terminate(timeout)).
+func TestGroupExitKillsHung(t *testing.T) {
+	specs, _ := ParseSpecs([]string{"3*popen"})
+	gr, err := NewGroup(ctxT(t), specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := gr.Gateway("gw1").RemoteExec(ctxT(t), "import \"godist\"\ngodist.Go(func() { select {} })\nchannel.Send(1)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ch.Receive(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err = gr.Exit(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "gw1") {
+		t.Errorf("group exit: %v, want gw1 killed on deadline", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("group exit took %v", d)
+	}
+	for _, g := range gr.Gateways() {
+		if g.cmd.ProcessState == nil {
+			t.Errorf("%s not reaped", g.ID())
+		}
+		if g.ID() != "gw1" && g.Err() != nil {
+			t.Errorf("%s: %v", g.ID(), g.Err())
+		}
+	}
 }

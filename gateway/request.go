@@ -14,7 +14,7 @@ const RequestVersion = 1
 const (
 	ModeAsync   = "async"   // the controller keeps the channel
 	ModeSync    = "sync"    // the controller drains the channel and waits for its end
-	ModeOneshot = "oneshot" // the worker binds "godist.accepted" once compiled; the controller lets go
+	ModeOneshot = "oneshot" // worker binds "godist.accepted" once compiled, runs after the controller's "godist.go"
 )
 
 // Request op names: the "godist" key of every channel open request.
@@ -26,8 +26,12 @@ const (
 	opTerminate = "terminate"
 )
 
-// acceptedName is the binding a oneshot execution sets once its code compiled.
-const acceptedName = "godist.accepted"
+// acceptedName is the binding a oneshot execution sets once its code
+// compiled; the controller answers with goAheadName, after which the code runs.
+const (
+	acceptedName = "godist.accepted"
+	goAheadName  = "godist.go"
+)
 
 // ExecRequest asks the worker to interpret Source with a new interpreter.
 type ExecRequest struct {

@@ -17,16 +17,22 @@ const (
 
 // wrapSource turns remote source into a complete package main file that
 // declares `channel`, keeping the line numbers of the original text so
-// that positions in errors point at what the caller wrote.
+// that positions in errors point at what the caller wrote (yaegi mishandles
+// //line directives, so the prelude shares lines with the caller's code).
 //
 // A source whose first token is `package` must be a whole package main file
 // with a main function; anything else is a list of statements, optionally
 // preceded by import lines, that becomes the body of main.
-func wrapSource(src string) (string, error) {
+//
+// shifts says how many bytes the wrapper put before the caller's text on
+// some lines, to correct columns in positions.
+func wrapSource(src string) (wrapped string, shifts map[int]int, err error) {
 	if firstToken(src) == token.PACKAGE {
-		return wrapFile(src)
+		wrapped, err = wrapFile(src)
+		return wrapped, nil, err
 	}
-	return wrapStatements(src), nil
+	wrapped, shifts = wrapStatements(src)
+	return wrapped, shifts, nil
 }
 
 func firstToken(src string) token.Token {
@@ -39,7 +45,7 @@ func firstToken(src string) token.Token {
 
 func wrapFile(src string) (string, error) {
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "remote.go", src, parser.ImportsOnly)
+	f, err := parser.ParseFile(fset, remoteFile, src, parser.ImportsOnly)
 	if err != nil {
 		return "", fmt.Errorf("parse remote source: %w", err)
 	}
@@ -54,7 +60,11 @@ func wrapFile(src string) (string, error) {
 	return src[:off] + "; " + preludeImport + "; " + preludeVar + src[off:], nil
 }
 
-func wrapStatements(src string) string {
+// statementsPrefix is what wrapStatements puts before line 1 of the
+// caller's text: columns on that line are shifted by its length.
+const statementsPrefix = "package main; " + preludeImport + "; "
+
+func wrapStatements(src string) (string, map[int]int) {
 	lines := strings.SplitAfter(src, "\n")
 	n := 0 // number of leading import (or blank/comment) lines
 	inBlock := false
@@ -77,19 +87,23 @@ func wrapStatements(src string) string {
 	}
 body:
 	var b strings.Builder
-	b.WriteString("package main; " + preludeImport + "; ")
+	b.WriteString(statementsPrefix)
 	for _, l := range lines[:n] {
 		b.WriteString(l)
 	}
 	if n > 0 && !strings.HasSuffix(lines[n-1], "\n") {
 		b.WriteString("\n")
 	}
+	// On the first body line: line numbers stay those of the caller.
+	const mainPrefix = preludeVar + "; func main() { "
+	shifts := map[int]int{1: len(statementsPrefix)}
+	shifts[n+1] += len(mainPrefix)
 	b.WriteString(preludeVar + "; func main() { ")
 	for _, l := range lines[n:] {
 		b.WriteString(l)
 	}
 	b.WriteString("\n}\n")
-	return b.String()
+	return b.String(), shifts
 }
 
 func isImportLine(t string) bool {

@@ -25,7 +25,7 @@ func TestWrapSource(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := wrapSource(tt.src)
+			out, _, err := wrapSource(tt.src)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,10 +41,10 @@ func TestWrapSource(t *testing.T) {
 				t.Errorf("no channel prelude in\n%s", out)
 			}
 			if i := strings.Index(tt.src, "X()"); i >= 0 {
-				want := strings.Count(tt.src[:i], "\n")
+				want := strings.Count(tt.src[:i], "\n") + 1
 				j := strings.Index(out, "X()")
-				if got := strings.Count(out[:j], "\n"); got != want {
-					t.Errorf("X() moved from line %d to %d:\n%s", want+1, got+1, out)
+				if got := fset.Position(f.Pos() + token.Pos(j-fset.Position(f.Pos()).Offset)).Line; got != want {
+					t.Errorf("X() moved from line %d to %d:\n%s", want, got, out)
 				}
 			}
 		})
@@ -53,7 +53,7 @@ func TestWrapSource(t *testing.T) {
 
 func TestWrapSourceErrors(t *testing.T) {
 	for _, src := range []string{"package foo\nfunc main() {}", "package main\nimport \"fmt"} {
-		if out, err := wrapSource(src); err == nil {
+		if out, _, err := wrapSource(src); err == nil {
 			t.Errorf("wrapSource(%q) = %q, want error", src, out)
 		}
 	}

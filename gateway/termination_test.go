@@ -217,6 +217,15 @@ func TestOpenFailures(t *testing.T) {
 	if !strings.Contains(stderr.String(), "oops") {
 		t.Errorf("worker stderr %q not passed through", stderr.String())
 	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(ctxT(t), parseOne(t, "exec=echo garbage before the worker; exec '"+exe+"'"))
+	var pe *channel.ProtocolError
+	if !errors.As(err, &pe) {
+		t.Errorf("open exec with garbage on stdout: %v, want a *channel.ProtocolError", err)
+	}
 }
 
 // chdir, env and nice reach a process worker; stray writes to stdout do not
@@ -265,6 +274,41 @@ channel.Send(os.Getenv("GODIST_WORKER"))`)
 			// Linux getpriority returns 20-nice.
 			if len(vals) != 3 || vals[0] != "v1" || vals[1] != int64(19) || vals[2] != "" {
 				t.Errorf("values %v, want [v1 19 \"\"]", vals)
+			}
+		})
+	}
+}
+
+// A worker that dies (remote code calls os.Exit) ends the gateway: pending
+// operations fail and Err tells the exit status.
+func TestWorkerCrash(t *testing.T) {
+	for _, tr := range transports(t) {
+		if !tr.process {
+			continue
+		}
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			g := tr.open(t, "")
+			waiting, err := g.RemoteExec(ctxT(t), `channel.Receive()`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := g.RemoteExecOneshot(ctxT(t), "import \"os\"\nos.Exit(3)"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-g.Done():
+			case <-time.After(10 * time.Second):
+				t.Fatal("gateway not done 10s after its worker exited")
+			}
+			if _, err := waiting.Receive(ctxT(t)); err == nil {
+				t.Error("receive from a dead worker: no error")
+			}
+			if err := g.Err(); err == nil || !strings.Contains(err.Error(), "exit status 3") {
+				t.Errorf("Err = %v, want exit status 3", err)
+			}
+			if _, err := g.Info(ctxT(t)); err == nil {
+				t.Error("info from a dead worker: no error")
 			}
 		})
 	}

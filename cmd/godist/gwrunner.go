@@ -81,7 +81,14 @@ func resultFromMap(m map[string]any) (procResult, error) {
 }
 
 func (g *gatewayRunner) lost(err error) error {
-	if gerr := g.gw.Err(); gerr != nil {
+	// The runner's own failure (say, remote code that no longer compiles)
+	// says more than "channel closed".
+	wctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var remote *channel.RemoteError
+	if werr := g.ch.Wait(wctx); errors.As(werr, &remote) {
+		err = remote
+	} else if gerr := g.gw.Err(); gerr != nil {
 		err = gerr
 	}
 	return fmt.Errorf("gateway %s: %w", g.gw.ID(), err)

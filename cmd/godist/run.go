@@ -41,16 +41,17 @@ type testRun struct {
 	workDir string // test binaries and per-process scratch files
 
 	seq      *collector.Sequencer
+	reorder  *collector.Reorderer // text mode only
 	out      report.Renderer
 	status   *report.Status
 	mergers  map[string]*collector.Merger
 	coverage *coverMerger
 
 	mu          sync.Mutex
-	binaries    map[string]string                 // import path -> test binary
-	outstanding map[string]int                    // import path -> units not yet finished
-	results     map[string][]scheduler.TestResult // import path -> finished tests, for the history
-	startups    map[string][]time.Duration        // import path -> measured process start-ups
+	binaries    map[string]string            // import path -> test binary
+	outstanding map[string]int               // import path -> units not yet finished
+	results     map[string][]collector.Event // import path -> run and result events, for the history
+	startups    map[string][]time.Duration   // import path -> measured process start-ups
 	stats       runStats
 }
 
@@ -72,29 +73,38 @@ func (r *testRun) run(ctx context.Context) int {
 	}
 	defer os.RemoveAll(r.workDir)
 	r.loadHistory()
-	if err := r.openOutput(pkgs); err != nil {
-		fmt.Fprintf(r.stderr, "godist: %v\n", err)
-		return report.ExitUsage
-	}
-
-	// Discover and plan. Packages that cannot run get their whole stream now
-	// (in package order, thanks to the sequencer).
+	// Discover. Packages that cannot run get their whole stream at once (in
+	// package order, thanks to the sequencer).
 	var runnable []*scheduler.PackageTests
+	runOrder := map[string][]string{}
+	noTests := map[string]bool{}
 	for _, p := range pkgs {
-		m := r.mergers[p.ImportPath]
 		switch {
 		case p.Error != nil:
 			// Build reports load errors in go test's words.
 			runnable = append(runnable, &scheduler.PackageTests{Pkg: p})
 		case !p.HasTests():
-			m.NoTestFiles()
+			noTests[p.ImportPath] = true
 		default:
 			pt, err := scheduler.Discover(p)
 			if err != nil {
 				// A setup problem the build will report in go's words.
 				pt = &scheduler.PackageTests{Pkg: p}
 			}
-			runnable = append(runnable, pt.Select(r.filter))
+			pt = pt.Select(r.filter)
+			for _, f := range pt.Funcs {
+				runOrder[p.ImportPath] = append(runOrder[p.ImportPath], f.Name)
+			}
+			runnable = append(runnable, pt)
+		}
+	}
+	if err := r.openOutput(pkgs, runOrder); err != nil {
+		fmt.Fprintf(r.stderr, "godist: %v\n", err)
+		return report.ExitUsage
+	}
+	for _, p := range pkgs {
+		if noTests[p.ImportPath] {
+			r.mergers[p.ImportPath].NoTestFiles()
 		}
 	}
 	units := r.plan(runnable)
@@ -268,6 +278,9 @@ func (r *testRun) finishAll(pts []*scheduler.PackageTests, reason string) {
 // end flushes the output and computes the exit status.
 func (r *testRun) end(err error) int {
 	r.seq.Flush()
+	if r.reorder != nil {
+		r.reorder.Flush()
+	}
 	if cerr := r.out.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
@@ -282,7 +295,7 @@ func (r *testRun) end(err error) int {
 }
 
 // openOutput sets up the renderers and one merger per package.
-func (r *testRun) openOutput(pkgs []*scheduler.Package) error {
+func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]string) error {
 	o := r.opts
 	r.status = &report.Status{}
 	var out report.Renderer
@@ -292,7 +305,7 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package) error {
 		mode = collector.Streaming
 	} else {
 		out = report.NewTextOptions(r.stdout, r.stderr, report.TextOptions{
-			Verbose: o.verbose,
+			Verbose: o.verbose || o.listSet, // go test shows -list output like -v output
 			// go test with no package arguments prints differently.
 			LocalDir: !o.explicitPackages,
 		})
@@ -302,17 +315,23 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package) error {
 	for _, p := range pkgs {
 		names = append(names, p.ImportPath)
 	}
-	r.seq = collector.NewSequencer(names, mode, func(e collector.Event) {
+	sink := func(e collector.Event) {
 		r.observe(e)
 		r.out.Event(e)
-	})
+	}
+	if mode == collector.Ordered {
+		// Text shows each package as one process would have run it.
+		r.reorder = collector.NewReorderer(runOrder, sink)
+		sink = r.reorder.Emit
+	}
+	r.seq = collector.NewSequencer(names, mode, sink)
 	r.mergers = map[string]*collector.Merger{}
 	for _, p := range pkgs {
 		r.mergers[p.ImportPath] = collector.NewMerger(p.ImportPath, nil, r.seq.Emit)
 	}
 	r.binaries = map[string]string{}
 	r.outstanding = map[string]int{}
-	r.results = map[string][]scheduler.TestResult{}
+	r.results = map[string][]collector.Event{}
 	r.startups = map[string][]time.Duration{}
 	if o.coverProfile != "" {
 		r.coverage = newCoverMerger()
@@ -320,32 +339,26 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package) error {
 	return nil
 }
 
-// observe sees every event on its way out: test results feed the history.
-// It runs under the sequencer's lock.
+// observe sees every event on its way out: test results feed the history
+// and the run's figures. It runs under the sequencer's lock.
 func (r *testRun) observe(e collector.Event) {
-	if e.Test == "" || e.Elapsed == nil {
+	if e.Test == "" {
 		return
 	}
 	switch e.Action {
-	case "pass", "fail", "skip":
+	case "run", "pass", "fail", "skip":
 	default:
 		return
 	}
-	d := time.Duration(*e.Elapsed * float64(time.Second))
 	r.mu.Lock()
-	r.results[e.Package] = append(r.results[e.Package], scheduler.TestResult{Name: e.Test, Elapsed: d})
-	r.stats.TotalTestSeconds += topLevelSeconds(e)
-	if !strings.Contains(e.Test, "/") && *e.Elapsed > r.stats.LongestTest {
-		r.stats.LongestTest = *e.Elapsed
+	defer r.mu.Unlock()
+	r.results[e.Package] = append(r.results[e.Package], collector.Event{
+		Time: e.Time, Action: e.Action, Package: e.Package, Test: e.Test, Elapsed: e.Elapsed,
+	})
+	if e.Elapsed != nil && !strings.Contains(e.Test, "/") {
+		r.stats.TotalTestSeconds += *e.Elapsed
+		r.stats.LongestTest = max(r.stats.LongestTest, *e.Elapsed)
 	}
-	r.mu.Unlock()
-}
-
-func topLevelSeconds(e collector.Event) float64 {
-	if strings.Contains(e.Test, "/") {
-		return 0
-	}
-	return *e.Elapsed
 }
 
 func (r *testRun) buildFlags() []string {
@@ -375,8 +388,9 @@ func (r *testRun) loadHistory() {
 func (r *testRun) saveHistory() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for pkg, tests := range r.results {
-		res := scheduler.ProcessResult{Tests: tests}
+	for pkg, events := range r.results {
+		res := scheduler.ResultFromEvents(time.Time{}, events)
+		res.Startup = 0
 		if s := r.startups[pkg]; len(s) > 0 {
 			res.Startup = medianDuration(s)
 		}

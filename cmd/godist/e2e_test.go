@@ -1,0 +1,336 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/godist/godist/collector"
+)
+
+// The end-to-end tests run the real godist binary, built once, against the
+// fixture modules under testdata/, next to real go test on the same
+// packages.
+
+var (
+	buildOnce  sync.Once
+	godistBin  string
+	buildErr   error
+	toolsDir   string
+	gotestsumB string
+	gtsOnce    sync.Once
+	gtsErr     error
+)
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Dir(filepath.Dir(wd))
+}
+
+// godist returns the path of a godist binary built from this tree.
+func godist(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		godistBin = filepath.Join(toolsDir, "godist")
+		cmd := exec.Command("go", "build", "-o", godistBin, ".")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return godistBin
+}
+
+// gotestsum returns the path of the gotestsum tool pinned in go.mod.
+func gotestsum(t *testing.T) string {
+	t.Helper()
+	gtsOnce.Do(func() {
+		gotestsumB = filepath.Join(toolsDir, "gotestsum")
+		cmd := exec.Command("go", "build", "-o", gotestsumB, "gotest.tools/gotestsum")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			gtsErr = fmt.Errorf("go build gotestsum: %v\n%s", err, out)
+		}
+	})
+	if gtsErr != nil {
+		t.Fatal(gtsErr)
+	}
+	return gotestsumB
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runIn runs a command in a fixture directory with a private history.
+func runIn(t *testing.T, dir string, env []string, name string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil && cmd.ProcessState == nil {
+		t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return result{stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()}
+}
+
+func fixture(t *testing.T, name string) string {
+	return filepath.Join(repoRoot(t), "testdata", name)
+}
+
+func runGodist(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	hist := filepath.Join(t.TempDir(), "history.json")
+	return runIn(t, dir, nil, godist(t), append([]string{"--history", hist}, args...)...)
+}
+
+// outcomes reads a -json stream into "pkg test" -> actions, in order.
+func outcomes(t *testing.T, stream string) map[string][]string {
+	t.Helper()
+	events, err := collector.ReadEvents(strings.NewReader(stream))
+	if err != nil {
+		t.Fatalf("reading events: %v\n%s", err, stream)
+	}
+	got := map[string][]string{}
+	for _, e := range events {
+		switch e.Action {
+		case "pass", "fail", "skip", "build-fail":
+			key := e.Package + " " + e.Test
+			if e.Action == "build-fail" {
+				key = e.ImportPath + " (build)"
+			}
+			got[key] = append(got[key], e.Action)
+		}
+	}
+	return got
+}
+
+func diffOutcomes(t *testing.T, want, got map[string][]string) {
+	t.Helper()
+	var keys []string
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if !slices.Equal(want[k], got[k]) {
+			t.Errorf("%s: go test %v, godist %v", k, want[k], got[k])
+		}
+	}
+}
+
+// basicArgs runs the basic fixture without its 8-second package.
+var basicArgs = []string{"-skip", "^TestSlow", "./..."}
+
+func TestOutcomesMatchGoTest(t *testing.T) {
+	dir := fixture(t, "basic")
+	for _, n := range []string{"1", "3", "8"} {
+		t.Run("n="+n, func(t *testing.T) {
+			want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, basicArgs...)...)
+			got := runGodist(t, dir, append([]string{"-json", "-n", n}, basicArgs...)...)
+			if got.code != want.code {
+				t.Errorf("exit code: go test %d, godist %d", want.code, got.code)
+			}
+			if got.stderr != "" {
+				t.Errorf("godist -json wrote to stderr:\n%s", got.stderr)
+			}
+			diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
+		})
+	}
+}
+
+var durations = regexp.MustCompile(`\d+\.\d+s`)
+
+// TestTextMatchesGoTest compares godist's text output with go test's, run
+// twice so that the second run splits packages by their history.
+func TestTextMatchesGoTest(t *testing.T) {
+	dir := fixture(t, "basic")
+	// parallel is left out: the order its tests finish in varies.
+	pkgs := []string{"./pass/", "./fail/", "./skip/", "./mainpkg/", "./examples/", "./fuzz/",
+		"./files/", "./nottests/", "./buildfail/", "./many/", "./names/", "./samename/..."}
+	for _, verbose := range []bool{false, true} {
+		t.Run(fmt.Sprintf("v=%t", verbose), func(t *testing.T) {
+			args := slices.Clone(pkgs)
+			if verbose {
+				args = append([]string{"-v"}, args...)
+			}
+			want := runIn(t, dir, nil, "go", append([]string{"test", "-count=1"}, args...)...)
+			hist := filepath.Join(t.TempDir(), "history.json")
+			for run := 1; run <= 2; run++ {
+				got := runIn(t, dir, nil, godist(t), append([]string{"--history", hist, "-n", "4"}, args...)...)
+				if got.code != want.code {
+					t.Errorf("run %d: exit code: go test %d, godist %d", run, want.code, got.code)
+				}
+				w := durations.ReplaceAllString(want.stdout, "X.XXs")
+				g := durations.ReplaceAllString(got.stdout, "X.XXs")
+				if w != g {
+					t.Errorf("run %d: stdout differs from go test's\n--- go test\n%s\n--- godist\n%s", run, w, g)
+				}
+				if got.stderr != want.stderr {
+					t.Errorf("run %d: stderr differs\n--- go test\n%s\n--- godist\n%s", run, want.stderr, got.stderr)
+				}
+			}
+		})
+	}
+}
+
+var doneLine = regexp.MustCompile(`(?m)^DONE .*$`)
+
+// TestGotestsumCounts drives godist from gotestsum, as CI setups do.
+func TestGotestsumCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gotestsum")
+	}
+	dir := fixture(t, "basic")
+	gts := gotestsum(t)
+	want := runIn(t, dir, nil, gts, append([]string{"--format", "standard-quiet", "--", "-count=1"}, basicArgs...)...)
+	hist := filepath.Join(t.TempDir(), "history.json")
+	got := runIn(t, dir, nil, gts, append([]string{"--format", "standard-quiet", "--raw-command", "--",
+		godist(t), "--history", hist, "-json"}, basicArgs...)...)
+	w := durations.ReplaceAllString(doneLine.FindString(want.stdout), "X")
+	g := durations.ReplaceAllString(doneLine.FindString(got.stdout), "X")
+	if w == "" || w != g {
+		t.Errorf("gotestsum summary: go test %q, godist %q\n%s", w, g, got.stdout)
+	}
+	if got.code != want.code {
+		t.Errorf("exit code: go test %d, godist %d", want.code, got.code)
+	}
+}
+
+// TestCrashesLoseNothing: where go test loses the rest of a package after a
+// panic or os.Exit, godist runs the rest elsewhere and reports it.
+func TestCrashesLoseNothing(t *testing.T) {
+	dir := fixture(t, "crash")
+	got := runGodist(t, dir, "-json", "-n", "2", "./panics/", "./exits/", "./exit0/")
+	if got.code != 1 {
+		t.Errorf("exit code %d, want 1", got.code)
+	}
+	want := map[string][]string{
+		"example.com/fixture/crash/panics TestA":       {"pass"},
+		"example.com/fixture/crash/panics TestB":       {"fail"},
+		"example.com/fixture/crash/panics TestC":       {"pass"},
+		"example.com/fixture/crash/panics ":            {"fail"},
+		"example.com/fixture/crash/exits TestD":        {"fail"},
+		"example.com/fixture/crash/exits TestE":        {"pass"},
+		"example.com/fixture/crash/exits ":             {"fail"},
+		"example.com/fixture/crash/exit0 TestExitZero": {"fail"},
+		"example.com/fixture/crash/exit0 ":             {"fail"},
+	}
+	diffOutcomes(t, want, outcomes(t, got.stdout))
+	if !strings.Contains(got.stdout, "exited with status 3 while running TestD") {
+		t.Errorf("no reason given for TestD:\n%s", got.stdout)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := fixture(t, "basic")
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"pass", []string{"./pass/"}, 0, ""},
+		{"fail", []string{"./fail/"}, 1, ""},
+		{"build failure", []string{"./buildfail/"}, 1, "undefined: undefinedThing"},
+		{"unsupported flag", []string{"-bench", ".", "./pass/"}, 2, "flag -bench is not supported"},
+		{"unknown flag", []string{"-frobnicate", "./pass/"}, 2, "unknown flag -frobnicate"},
+		{"bad -n", []string{"-n", "many", "./pass/"}, 2, `-n "many"`},
+		{"bad --dist", []string{"--dist", "sideways", "./pass/"}, 2, `--dist "sideways"`},
+		{"bad -run", []string{"-run", "(", "./pass/"}, 2, "-test.run"},
+		{"no such package", []string{"./nosuchdir/"}, 1, "nosuchdir"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runGodist(t, dir, tc.args...)
+			if got.code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", got.code, tc.code, got.stdout, got.stderr)
+			}
+			if tc.stderr != "" && !strings.Contains(got.stderr, tc.stderr) {
+				t.Errorf("stderr %q does not mention %q", got.stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+// TestDistModes: every --dist mode gives go test's outcomes.
+func TestDistModes(t *testing.T) {
+	dir := fixture(t, "basic")
+	args := []string{"./pass/", "./fail/", "./names/", "./mainpkg/"}
+	want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, args...)...)
+	for _, mode := range []string{"load", "loadpkg", "no"} {
+		t.Run(mode, func(t *testing.T) {
+			got := runGodist(t, dir, append([]string{"-json", "--dist", mode}, args...)...)
+			if got.code != want.code {
+				t.Errorf("exit code: go test %d, godist %d", want.code, got.code)
+			}
+			diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
+		})
+	}
+}
+
+func TestListMatchesGoTest(t *testing.T) {
+	dir := fixture(t, "basic")
+	args := []string{"-list", "Test[AB]|Example", "./names/", "./examples/", "./nottests/"}
+	want := runIn(t, dir, nil, "go", append([]string{"test"}, args...)...)
+	got := runGodist(t, dir, args...)
+	w := durations.ReplaceAllString(want.stdout, "X")
+	g := durations.ReplaceAllString(got.stdout, "X")
+	if w != g || got.code != want.code {
+		t.Errorf("-list: exit %d vs %d\n--- go test\n%s\n--- godist\n%s", want.code, got.code, w, g)
+	}
+}
+
+func TestCoverProfile(t *testing.T) {
+	dir := fixture(t, "basic")
+	out := filepath.Join(t.TempDir(), "cover.out")
+	got := runGodist(t, dir, "-n", "3", "-coverprofile", out, "./many/")
+	if got.code != 0 {
+		t.Fatalf("exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+	want := runIn(t, dir, nil, "go", "test", "-count=1", "-cover", "./many/")
+	if durations.ReplaceAllString(got.stdout, "X") != durations.ReplaceAllString(want.stdout, "X") {
+		t.Errorf("coverage summary\n--- go test\n%s--- godist\n%s", want.stdout, got.stdout)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || !strings.HasPrefix(string(data), "mode: ") {
+		t.Errorf("profile %s: %v %q", out, err, data)
+	}
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "godist-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	toolsDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	if code == 0 && runtime.NumGoroutine() > 10 {
+		fmt.Fprintf(os.Stderr, "goroutines left: %d\n", runtime.NumGoroutine())
+	}
+	os.Exit(code)
+}
