@@ -2,6 +2,7 @@ package channel
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 	"testing"
@@ -86,8 +87,40 @@ func BenchmarkThroughput(b *testing.B) {
 		x.Close()
 		<-done
 	})
-	b.Run("channel-ospipe", func(b *testing.B) {
-		a, w := sessions(b, transport{"ospipe", osPipePair}, Config{}, Config{})
+	// The same, but the reader makes a fresh buffer per 64 KiB read, as a
+	// receiver of []byte values must: the cost of the value model.
+	b.Run("raw-ospipe-alloc", func(b *testing.B) {
+		x, y := osPipePair(b)
+		defer y.Close()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for {
+				p := make([]byte, bulkSize)
+				if _, err := io.ReadFull(y, p); err != nil {
+					return
+				}
+			}
+		}()
+		buf := make([]byte, bulkSize)
+		b.SetBytes(bulkSize)
+		b.ResetTimer()
+		for range b.N {
+			if _, err := x.Write(buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		x.Close()
+		<-done
+	})
+	for _, window := range []int{DefaultWindow, 4 << 20} {
+		b.Run(fmt.Sprintf("channel-ospipe-window%dk", window>>10), func(b *testing.B) { benchBulk(b, window) })
+	}
+}
+
+func benchBulk(b *testing.B, window int) {
+	{
+		a, w := sessions(b, transport{"ospipe", osPipePair}, Config{}, Config{Window: window})
 		ca, cb := openPair(b, a, w, nil)
 		ctx := context.Background()
 		done := make(chan int)
@@ -113,7 +146,7 @@ func BenchmarkThroughput(b *testing.B) {
 		if n := <-done; n != b.N {
 			b.Fatalf("received %d of %d", n, b.N)
 		}
-	})
+	}
 }
 
 // Benchmark1000Channels: 1000 channels opened at once, one round trip each.

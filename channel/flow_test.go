@@ -103,6 +103,16 @@ func TestLargeValues(t *testing.T) {
 					t.Fatalf("%d bytes: received %T of different content", n, got)
 				}
 			}
+			// typed receive of a fragmented value
+			big := bytes.Repeat([]byte("typed"), 200000)
+			mustSend(t, ca, map[string]any{"B": big, "N": 7})
+			var dst struct {
+				B []byte
+				N int
+			}
+			if err := cb.ReceiveInto(ctxT(t), &dst); err != nil || !bytes.Equal(dst.B, big) || dst.N != 7 {
+				t.Fatalf("ReceiveInto fragmented: N=%d len=%d err=%v", dst.N, len(dst.B), err)
+			}
 			// a big string and a big []any go through as well
 			s := string(bytes.Repeat([]byte("x"), 1<<20))
 			mustSend(t, cb, []any{s, s})

@@ -19,8 +19,9 @@
 // # Worker side
 //
 // Serve answers requests on one connection; each accepted channel is
-// handled by a goroutine owned by Serve, which waits for them when the
-// connection ends (bounded by ServeOptions.ShutdownGrace: interpreted code
+// handled by a goroutine owned by Serve, as is the goroutine that prepares
+// the next execution's interpreter (standard library loaded) ahead of
+// time. Serve waits for them when the connection ends (bounded by ServeOptions.ShutdownGrace: interpreted code
 // cannot be killed). ServeStdio is the `godist worker` (the protocol moves
 // to private descriptors, fd 1 and os.Stdout point at stderr); MainIfWorker
 // calls it when GODIST_WORKER=1. ServeListener is the `godist
@@ -46,7 +47,9 @@
 //     (the gateway id), Version() string, ServeListener(net.Listener)
 //     (serve the gateway protocol on a listener in the background until
 //     this connection ends), ErrTimeout and ErrClosed (channel's sentinels,
-//     for errors.Is), the RemoteError type, and Open, ParseSpec, Spec and
+//     for errors.Is), the types RemoteError and RawChannel (=
+//     *channel.Channel: channels arriving inside values, or made with
+//     channel.Raw().Session().NewChannel()), and Open, ParseSpec, Spec and
 //     Gateway to open nested gateways (remote code must Exit them).
 //
 // The execution's channel closes when main and all godist.Go goroutines

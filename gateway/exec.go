@@ -101,7 +101,6 @@ func (x *execution) run(req ExecRequest) {
 	x.w.running.Add(1)
 	defer x.w.running.Add(-1)
 	x.script = &ScriptChannel{ch: x.ch, ctx: x.ctx}
-	x.trace = &panicTrace{out: x.w.opts.Stderr}
 	src, shifts, err := wrapSource(req.Source)
 	x.shifts = shifts
 	if err != nil {
@@ -109,15 +108,15 @@ func (x *execution) run(req ExecRequest) {
 		x.finish()
 		return
 	}
-	i := interp.New(interp.Options{
-		GoPath:       x.w.gopath,
-		Env:          os.Environ(),
-		Unrestricted: true,
-		Stdout:       os.Stdout, // the worker points it at stderr (ServeStdio)
-		Stderr:       x.trace,
-		Args:         []string{remoteFile},
-	})
-	if err := x.use(i); err != nil {
+	pi := x.w.takeInterp()
+	if pi.err != nil {
+		x.fail(remoteError("setup", pi.err, nil))
+		x.finish()
+		return
+	}
+	i := pi.i
+	x.trace = pi.trace
+	if err := useSafe(i, interp.Exports{"godist/godist": x.exports()}); err != nil {
 		x.fail(remoteError("setup", err, nil))
 		x.finish()
 		return
@@ -151,23 +150,66 @@ func (x *execution) run(req ExecRequest) {
 	x.finish()
 }
 
-func (x *execution) use(i *interp.Interpreter) (err error) {
+// preparedInterp is an interpreter with the standard library loaded, made
+// ahead of time: loading it is most of an execution's start-up cost.
+type preparedInterp struct {
+	i     *interp.Interpreter
+	trace *panicTrace
+	err   error
+}
+
+func (w *worker) newInterp() *preparedInterp {
+	p := &preparedInterp{trace: &panicTrace{out: w.opts.Stderr}}
+	p.i = interp.New(interp.Options{
+		GoPath:       w.gopath,
+		Env:          os.Environ(),
+		Unrestricted: true,      // os/exec, the real environment, os.Exit
+		Stdout:       os.Stdout, // the worker points it at stderr (ServeStdio)
+		Stderr:       p.trace,
+		Args:         []string{remoteFile},
+	})
+	// syscall: remote code manages processes (process groups, signals).
+	for _, syms := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, yaegisyscall.Symbols} {
+		if err := useSafe(p.i, syms); err != nil {
+			p.err = err
+			break
+		}
+	}
+	return p
+}
+
+// takeInterp returns the prepared interpreter if there is one (and starts
+// preparing the next, in a goroutine owned by the worker), else makes one.
+func (w *worker) takeInterp() *preparedInterp {
+	select {
+	case p := <-w.warm:
+		w.prepareInterp()
+		return p
+	default:
+		return w.newInterp()
+	}
+}
+
+func (w *worker) prepareInterp() {
+	if w.ctx.Err() != nil {
+		return
+	}
+	w.wg.Go(func() {
+		p := w.newInterp()
+		select {
+		case w.warm <- p:
+		default: // another one got there first
+		}
+	})
+}
+
+func useSafe(i *interp.Interpreter, e interp.Exports) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("interpreter setup panicked: %v", r)
 		}
 	}()
-	if err := i.Use(stdlib.Symbols); err != nil {
-		return err
-	}
-	if err := i.Use(unrestricted.Symbols); err != nil {
-		return err
-	}
-	// syscall: remote code manages processes (process groups, signals).
-	if err := i.Use(yaegisyscall.Symbols); err != nil {
-		return err
-	}
-	return i.Use(interp.Exports{"godist/godist": x.exports()})
+	return i.Use(e)
 }
 
 // exports is the `import "godist"` package of one execution.
@@ -181,7 +223,8 @@ func (x *execution) exports() map[string]reflect.Value {
 		"Version":       reflect.ValueOf(func() string { return Version }),
 		"ServeListener": reflect.ValueOf(x.w.serveListenerInBackground),
 		"ScriptChannel": reflect.ValueOf((*ScriptChannel)(nil)),
-		"Gateway":       reflect.ValueOf((*Gateway)(nil)), // a nested gateway opened by remote code
+		"RawChannel":    reflect.ValueOf((*channel.Channel)(nil)), // channels that travel in values
+		"Gateway":       reflect.ValueOf((*Gateway)(nil)),         // a nested gateway opened by remote code
 		"Spec":          reflect.ValueOf((*Spec)(nil)),
 		"Open":          reflect.ValueOf(Open),
 		"ParseSpec":     reflect.ValueOf(ParseSpec),

@@ -195,7 +195,7 @@ func (g *Gateway) start(ctx context.Context, conn io.ReadWriteCloser) error {
 		return fail(fmt.Errorf("handshake: %w", err))
 	}
 	if err := checkHello(sess.PeerHello()); err != nil {
-		sess.Close()
+		shutdown(sess)
 		return fail(err)
 	}
 	g.mu.Lock()

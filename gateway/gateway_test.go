@@ -337,3 +337,96 @@ channel.Send(channel.IsClosed())
 		}
 	})
 }
+
+// Channels travel inside values both ways (execnet's
+// test_channel_passing / remote_exec_channel_anonymous).
+func TestChannelsOverChannels(t *testing.T) {
+	eachTransport(t, func(t *testing.T, tr transport) {
+		g := tr.open(t, "")
+		ctx := ctxT(t)
+		ch, err := g.RemoteExec(ctx, `import "godist"
+ctx := godist.Context()
+c, err := channel.Raw().Session().NewChannel()
+if err != nil {
+	panic(err)
+}
+channel.Send(c)
+c.Send(ctx, "on the new channel")
+c.Close()
+v, _ := channel.Receive()
+theirs := v.(*godist.RawChannel)
+w, _ := theirs.Receive(ctx)
+theirs.Send(ctx, w.(string)+" and back")
+theirs.Wait(ctx)`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := ch.Receive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, ok := v.(*channel.Channel)
+		if !ok {
+			t.Fatalf("got %T, want *channel.Channel", v)
+		}
+		if v, err := c.Receive(ctx); v != "on the new channel" {
+			t.Errorf("new channel: %v, %v", v, err)
+		}
+		mine, err := g.Session().NewChannel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ch.Send(ctx, mine); err != nil {
+			t.Fatal(err)
+		}
+		if err := mine.Send(ctx, "there"); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := mine.Receive(ctx); v != "there and back" {
+			t.Errorf("our channel: %v, %v", v, err)
+		}
+		mine.Close()
+		if err := ch.Wait(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// Remote code can open gateways of its own (a worker of the worker).
+func TestNestedGateway(t *testing.T) {
+	g := openSpec(t, "popen")
+	ctx := ctxT(t)
+	ch, err := g.RemoteExec(ctx, `import "godist"
+ctx := godist.Context()
+specs, err := godist.ParseSpec("popen//id=inner")
+if err != nil {
+	panic(err)
+}
+inner, err := godist.Open(ctx, specs[0])
+if err != nil {
+	panic(err)
+}
+defer inner.Exit(ctx)
+outer, _ := inner.Info(ctx)
+c, err := inner.RemoteExec(ctx, "import \"godist\"\nchannel.Send(godist.ID())")
+if err != nil {
+	panic(err)
+}
+v, err := c.Receive(ctx)
+if err != nil {
+	panic(err)
+}
+channel.Send(v)
+channel.Send(outer.PID != godist.Info().PID)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []any{"inner", true} {
+		if v, err := ch.Receive(ctx); v != want {
+			t.Errorf("got %v, %v; want %v", v, err, want)
+		}
+	}
+	if err := ch.Wait(ctx); err != nil {
+		t.Error(err)
+	}
+}

@@ -280,3 +280,54 @@ func TestGroupExitKillsHung(t *testing.T) {
 		}
 	}
 }
+
+func TestMultiChannelCloseAndQueueContext(t *testing.T) {
+	specs, _ := ParseSpecs([]string{"2*popen"})
+	gr, err := NewGroup(ctxT(t), specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gr.Close()
+	ctx := ctxT(t)
+	mc, err := gr.RemoteExec(ctx, `channel.Receive()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := mc.Merge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := q.Receive(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("receive on an idle queue: %v, want deadline exceeded", err)
+	}
+	if _, err := mc.Channels()[0].Receive(ctx); !errors.Is(err, channel.ErrCallbackSet) {
+		t.Errorf("receive after merge: %v, want ErrCallbackSet", err)
+	}
+	mc.Close()
+	ends := 0
+	for {
+		it, err := q.Receive(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.End {
+			ends++
+		}
+	}
+	if ends != 2 {
+		t.Errorf("%d end items, want 2", ends)
+	}
+	if err := gr.Close(); err != nil {
+		t.Error(err)
+	}
+	for _, g := range gr.Gateways() {
+		if !errors.Is(g.Err(), ErrClosed) || g.cmd.ProcessState == nil {
+			t.Errorf("%s after Close: %v, %v", g.ID(), g.Err(), g.cmd.ProcessState)
+		}
+	}
+}

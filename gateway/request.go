@@ -239,7 +239,7 @@ type VersionError struct {
 }
 
 func (e *VersionError) Error() string {
-	return fmt.Sprintf("gateway: request version mismatch: we speak %d (godist %s), peer speaks %d (godist %s)",
+	return fmt.Sprintf("request version mismatch: we speak %d (godist %s), peer speaks %d (godist %s)",
 		e.Local, e.LocalBuild, e.Remote, e.PeerBuild)
 }
 

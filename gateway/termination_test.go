@@ -313,3 +313,62 @@ func TestWorkerCrash(t *testing.T) {
 		})
 	}
 }
+
+// A silent connection and a controller speaking another request version
+// end with a logged reason; the server keeps serving.
+func TestSocketServerSilentAndWrongVersion(t *testing.T) {
+	var log logRecorder
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- ServeListener(ctx, ln, ServeOptions{NoProcessSetup: true, Logf: log.logf, HandshakeTimeout: 200 * time.Millisecond})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve listener: %v", err)
+		}
+	}()
+	addr := ln.Addr().String()
+
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := channel.NewSession(ctxT(t), c, channel.Config{Initiator: true,
+		Hello: map[string]any{"godist": "0.0.1-old", "requests": int64(0), "role": "controller"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Error("worker kept a wrong-version connection open")
+	}
+	s.Close()
+
+	g, err := Open(ctxT(t), parseOne(t, "socket="+addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exitAtCleanup(t, g)
+	if err := g.RemoteExecSync(ctxT(t), `channel.Send(1)`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		text := log.text()
+		return strings.Contains(text, "version mismatch") && strings.Contains(text, "0.0.1-old") &&
+			strings.Count(text, "handshake") >= 1
+	})
+	t.Logf("server log:\n%s", log.text())
+}

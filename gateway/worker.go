@@ -71,7 +71,9 @@ type worker struct {
 	idMu       sync.Mutex
 	id         string
 
-	wg sync.WaitGroup // request handlers, executions, background listeners
+	warm chan *preparedInterp // cap 1: an interpreter prepared for the next execution
+
+	wg sync.WaitGroup // request handlers, executions, background listeners, interpreter preparation
 }
 
 // Serve speaks the worker side of the gateway protocol on conn until the
@@ -89,7 +91,7 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opts ServeOptions) erro
 		return fmt.Errorf("gateway: serve: handshake: %w", err)
 	}
 	if err := checkHello(sess.PeerHello()); err != nil {
-		sess.Close()
+		shutdown(sess) // the peer gets our hello and can name the mismatch too
 		return fmt.Errorf("gateway: serve: %w", err)
 	}
 	gopath, err := os.MkdirTemp("", "godist-gopath-")
@@ -99,8 +101,9 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opts ServeOptions) erro
 	}
 	defer os.RemoveAll(gopath)
 
-	w := &worker{opts: opts, sess: sess, gopath: gopath}
+	w := &worker{opts: opts, sess: sess, gopath: gopath, warm: make(chan *preparedInterp, 1)}
 	w.ctx, w.cancel = context.WithCancel(ctx)
+	w.prepareInterp()
 	defer w.cancel()
 	stop := context.AfterFunc(w.ctx, func() { sess.Close() })
 	defer stop()
@@ -122,6 +125,13 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opts ServeOptions) erro
 		return fmt.Errorf("gateway: serve: %w", err)
 	}
 	return nil
+}
+
+// shutdown flushes what is queued (at most a second) and closes sess.
+func shutdown(sess *channel.Session) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	sess.Shutdown(ctx)
 }
 
 func (w *worker) waitGrace() {

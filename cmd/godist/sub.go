@@ -1,21 +1,239 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/godist/godist/channel"
+	"github.com/godist/godist/gateway"
 )
 
+// runWorker is `godist worker`: serve remote executions on stdin/stdout.
 func runWorker(args []string, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "godist worker: not wired yet")
-	return 1
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "godist worker: unexpected arguments %q\n", args)
+		return 2
+	}
+	if err := gateway.ServeStdio(); err != nil {
+		fmt.Fprintf(stderr, "godist worker: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
+// runSocketServer is `godist socketserver`: execnet's socket server. It
+// prints the address it listens on and serves each connection as a worker
+// until SIGINT or SIGTERM.
 func runSocketServer(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "godist socketserver: not wired yet")
-	return 1
+	fs := flag.NewFlagSet("godist socketserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (loopback unless told otherwise)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "godist socketserver: unexpected arguments %q\n", fs.Args())
+		return 2
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "godist socketserver: %v\n", err)
+		return 1
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		fmt.Fprintf(stderr, "godist socketserver: WARNING: %s is not a loopback address and there is no authentication: whoever can connect runs code as this user\n", ln.Addr())
+	}
+	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := log.New(stderr, "godist socketserver: ", log.LstdFlags)
+	err = gateway.ServeListener(ctx, ln, gateway.ServeOptions{Logf: logger.Printf, Stderr: stderr})
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, net.ErrClosed) {
+		fmt.Fprintf(stderr, "godist socketserver: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return fmt.Sprint(*s) }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// runExec is `godist exec [--tx SPEC]... FILE.go|-`: remote-exec a file on
+// one or more gateways, send each stdin line (JSON) to every execution and
+// print every value received as one JSON line.
 func runExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "godist exec: not wired yet")
-	return 1
+	fs := flag.NewFlagSet("godist exec", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var txs stringList
+	fs.Var(&txs, "tx", "gateway spec, repeatable (default: popen)")
+	timeout := fs.Duration("start-timeout", 30*time.Second, "time allowed to open the gateways")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: godist exec [--tx SPEC]... FILE.go|-")
+		return 2
+	}
+	var src []byte
+	var err error
+	if name := fs.Arg(0); name == "-" {
+		src, err = io.ReadAll(stdin)
+		stdin = eofReader{}
+	} else {
+		src, err = os.ReadFile(name)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "godist exec: %v\n", err)
+		return 2
+	}
+	if len(txs) == 0 {
+		txs = stringList{"popen"}
+	}
+	specs, err := gateway.ParseSpecs(txs)
+	if err != nil {
+		fmt.Fprintf(stderr, "godist exec: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	sctx, cancel := context.WithTimeout(ctx, *timeout)
+	group, err := gateway.NewGroup(sctx, specs)
+	cancel()
+	if err != nil {
+		fmt.Fprintf(stderr, "godist exec: %v\n", err)
+		return 1
+	}
+	defer func() {
+		ectx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		group.Exit(ectx)
+	}()
+	mc, err := group.RemoteExec(ctx, string(src))
+	if err != nil {
+		fmt.Fprintf(stderr, "godist exec: %v\n", err)
+		return 1
+	}
+	queue, err := mc.Merge()
+	if err != nil {
+		fmt.Fprintf(stderr, "godist exec: %v\n", err)
+		return 1
+	}
+	var inputMu sync.Mutex
+	var inputErr error
+	go func() {
+		// Not waited for: stdin may stay open after the executions end.
+		if err := sendLines(ctx, stdin, mc); err != nil {
+			inputMu.Lock()
+			inputErr = err
+			inputMu.Unlock()
+			mc.Close() // bad input ends the executions: they would wait for more
+		}
+	}()
+
+	prefix := len(mc.IDs()) > 1
+	enc := json.NewEncoder(stdout)
+	code := 0
+	for {
+		item, err := queue.Receive(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "godist exec: %v\n", err)
+			return 1
+		}
+		if item.End {
+			if item.Err != nil && !errors.Is(item.Err, channel.ErrClosed) {
+				fmt.Fprintf(stderr, "godist exec: %s: %v\n", item.GatewayID, item.Err)
+				code = 1
+			}
+			continue
+		}
+		v := jsonable(item.Value)
+		if prefix {
+			fmt.Fprintf(stdout, "%s ", item.GatewayID)
+		}
+		if err := enc.Encode(v); err != nil {
+			fmt.Fprintf(stderr, "godist exec: %s: %v\n", item.GatewayID, err)
+			code = 1
+		}
+	}
+	mc.Close()
+	inputMu.Lock()
+	defer inputMu.Unlock()
+	if inputErr != nil {
+		fmt.Fprintf(stderr, "godist exec: stdin: %v\n", inputErr)
+		code = 1
+	}
+	return code
 }
+
+// sendLines sends every JSON line of r to all channels, then half-closes them.
+func sendLines(ctx context.Context, r io.Reader, mc *gateway.MultiChannel) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	for line := 1; sc.Scan(); line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return fmt.Errorf("line %d is not JSON: %v", line, err)
+		}
+		if err := mc.Send(ctx, v); err != nil {
+			return nil // the executions ended; their end is reported
+		}
+	}
+	for _, ch := range mc.Channels() {
+		ch.CloseWrite()
+	}
+	return sc.Err()
+}
+
+// jsonable turns received values into values encoding/json can print.
+func jsonable(v any) any {
+	switch v := v.(type) {
+	case map[any]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[fmt.Sprint(k)] = jsonable(x)
+		}
+		return m
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, x := range v {
+			m[k] = jsonable(x)
+		}
+		return m
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = jsonable(x)
+		}
+		return out
+	case []byte:
+		return string(v)
+	case *channel.Channel:
+		return fmt.Sprintf("<channel %d>", v.ID())
+	}
+	return v
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
