@@ -2,14 +2,20 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test test-short bench fuzz lint
+.PHONY: build test test-short selftest bench fuzz lint
 
 build:
 	$(GO) build -o bin/godist ./cmd/godist
 
-# The whole suite with the race detector, slow end-to-end cases included.
+# The whole suite with the race detector, slow end-to-end cases included,
+# then godist running godist's own suite.
 test:
 	$(GO) test -race -timeout 9m $(PKGS)
+	$(MAKE) selftest
+
+# godist runs its own test suite, distributed.
+selftest:
+	$(GO) run ./cmd/godist $(PKGS)
 
 # The quick loop: slow end-to-end cases skipped.
 test-short:

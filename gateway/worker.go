@@ -242,33 +242,44 @@ func (w *worker) setup(r SetupRequest) error {
 	return nil
 }
 
-// renice adds n to the niceness of every thread of the process (on Linux,
-// setpriority(PRIO_PROCESS, 0) changes only the calling thread; threads
-// started later inherit from their creator).
+// renice adds n to the niceness of the process. On Linux niceness belongs
+// to threads: setpriority(PRIO_PROCESS, 0) changes only the calling thread
+// and new threads inherit from their creator, so every thread is set to the
+// process's niceness + n, absolutely (a thread created from an already
+// reniced one must not get n twice), until a pass finds no thread left.
 func renice(n int) error {
-	tids := []int{0}
+	base, err := unix.Getpriority(unix.PRIO_PROCESS, 0)
+	if err != nil {
+		return err
+	}
 	if runtime.GOOS == "linux" {
-		if ents, err := os.ReadDir("/proc/self/task"); err == nil {
-			tids = tids[:0]
-			for _, e := range ents {
-				if id, err := strconv.Atoi(e.Name()); err == nil {
-					tids = append(tids, id)
-				}
+		base = 20 - base // the raw syscall returns 20-nice
+	}
+	target := base + n
+	if runtime.GOOS != "linux" {
+		return unix.Setpriority(unix.PRIO_PROCESS, 0, target)
+	}
+	done := map[int]bool{}
+	var errs []error
+	for pass := 0; pass < 10; pass++ {
+		ents, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return unix.Setpriority(unix.PRIO_PROCESS, 0, target)
+		}
+		fresh := 0
+		for _, e := range ents {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil || done[tid] {
+				continue
+			}
+			done[tid] = true
+			fresh++
+			if err := unix.Setpriority(unix.PRIO_PROCESS, tid, target); err != nil && !errors.Is(err, unix.ESRCH) {
+				errs = append(errs, err)
 			}
 		}
-	}
-	var errs []error
-	for _, tid := range tids {
-		cur, err := unix.Getpriority(unix.PRIO_PROCESS, tid)
-		if err != nil {
-			continue // thread gone
-		}
-		// The raw syscall returns 20-nice on Linux.
-		if runtime.GOOS == "linux" {
-			cur = 20 - cur
-		}
-		if err := unix.Setpriority(unix.PRIO_PROCESS, tid, cur+n); err != nil {
-			errs = append(errs, err)
+		if fresh == 0 {
+			break
 		}
 	}
 	return errors.Join(errs...)
