@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,12 +15,16 @@ import (
 // executor runs units on workers for the dispatcher: one test process per
 // unit, its output converted by the package's merger as it arrives.
 type executor struct {
-	run     *testRun
-	runners []procRunner
+	run  *testRun
+	pool *workerPool
+	// procCtx bounds test processes: the run's context, not the
+	// dispatcher's, so that -failfast lets running batches finish.
+	procCtx context.Context
 }
 
-func (x *executor) Execute(ctx context.Context, w int, u *scheduler.Unit) ([]string, error) {
+func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]string, error) {
 	r := x.run
+	ctx := x.procCtx
 	pkg := u.Pkg.ImportPath
 	r.mu.Lock()
 	bin := r.binaries[pkg]
@@ -35,20 +40,43 @@ func (x *executor) Execute(ctx context.Context, w int, u *scheduler.Unit) ([]str
 		cover = r.scratch(fmt.Sprintf("cover-%d.out", n))
 	}
 	start := time.Now()
-	sw := &startupWriter{w: conv, start: start}
-	res, err := x.runners[w].runProc(ctx, procRequest{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}, sw)
+	watch := newTestWatch(conv, start)
+	req := procRequest{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
+	var stopWatchdog func() string
+	if r.opts.testTimeout > 0 {
+		kill := make(chan string, 1)
+		req.Kill = kill
+		stopWatchdog = watch.watchdog(r.opts.testTimeout, kill)
+	}
+	res, err := x.pool.runner(w).runProc(ctx, req, watch)
+	overdue := ""
+	if stopWatchdog != nil {
+		overdue = stopWatchdog()
+	}
 	if err != nil {
 		// The worker broke, not the test: take back what did not finish.
 		pr := conv.Abort(fmt.Sprintf("godist: worker gw%d lost: %v", w, err))
 		notRun := append([]string{}, pr.Requeue...)
-		r.unitDone(u, len(notRun) > 0 || len(u.Tests) == 0)
-		if ctx.Err() == nil {
-			fmt.Fprintf(r.stderr, "godist: worker gw%d lost, its work goes to the others: %v\n", w, err)
+		requeued := len(notRun) > 0 || len(u.Tests) == 0
+		r.unitDone(u, requeued)
+		if ctx.Err() != nil {
+			return notRun, err
+		}
+		if x.pool.replace(ctx, w, err) {
+			if len(u.Tests) == 0 && len(notRun) == 0 {
+				// Nothing to requeue by name: run the unit again as it was.
+				r.unitDone(u, false)
+			}
+			return notRun, nil
 		}
 		return notRun, fmt.Errorf("worker gw%d: %w", w, err)
 	}
-	pr := conv.Finish(res.ExitCode, "")
-	if d, ok := sw.startup(); ok {
+	reason := ""
+	if overdue != "" {
+		reason = fmt.Sprintf("test %s ran longer than --test-timeout %v: stopped with a goroutine dump", overdue, r.opts.testTimeout)
+	}
+	pr := conv.Finish(res.ExitCode, reason)
+	if d, ok := watch.startup(); ok {
 		r.mu.Lock()
 		r.startups[pkg] = append(r.startups[pkg], d)
 		r.mu.Unlock()
@@ -58,6 +86,13 @@ func (x *executor) Execute(ctx context.Context, w int, u *scheduler.Unit) ([]str
 			m.Fail("godist: coverage: " + err.Error())
 		}
 	}
+	failed := 0
+	for name, outcome := range conv.Tests() {
+		if outcome == "fail" && !strings.Contains(name, "/") {
+			failed++
+		}
+	}
+	r.countFailures(failed)
 	// Requeue holds the tests an abnormal end kept from running; after a
 	// clean end (-failfast, a name the binary lacks) nothing goes round.
 	notRun := pr.Requeue
@@ -92,29 +127,101 @@ func (r *testRun) argv(bin string, u *scheduler.Unit, cover string) []string {
 	return append(a, o.testArgs...)
 }
 
-// startupWriter passes output through and notes when the first test began:
-// the time before it is the binary's start-up (init, TestMain's setup).
-type startupWriter struct {
+// testWatch passes a process's output through and follows which top-level
+// tests are running: for the start-up cost (the time before the first test)
+// and for --test-timeout.
+type testWatch struct {
 	w     io.Writer
 	start time.Time
 
-	mu    sync.Mutex
-	first time.Duration
+	mu      sync.Mutex
+	first   time.Duration
+	partial []byte               // an unfinished line
+	running map[string]time.Time // top-level test -> when it started
 }
 
-var runMarker = []byte("=== RUN")
+func newTestWatch(w io.Writer, start time.Time) *testWatch {
+	return &testWatch{w: w, start: start, running: map[string]time.Time{}}
+}
 
-func (s *startupWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	if s.first == 0 && bytes.Contains(p, runMarker) {
-		s.first = time.Since(s.start)
+func (t *testWatch) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	data := append(t.partial, p...)
+	for {
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			break
+		}
+		t.line(data[:i])
+		data = data[i+1:]
 	}
-	s.mu.Unlock()
-	return s.w.Write(p)
+	if len(data) > 4096 {
+		data = data[:0] // no framing line is that long
+	}
+	t.partial = append(t.partial[:0], data...)
+	t.mu.Unlock()
+	return t.w.Write(p)
 }
 
-func (s *startupWriter) startup() (time.Duration, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.first, s.first > 0
+// line notes test2json framing lines: "=== RUN   TestX", "--- PASS: TestX (0.00s)".
+func (t *testWatch) line(l []byte) {
+	l = bytes.TrimLeft(bytes.TrimPrefix(l, []byte{0x16}), " ")
+	switch {
+	case bytes.HasPrefix(l, []byte("=== RUN   ")):
+		name := string(bytes.TrimSpace(l[len("=== RUN   "):]))
+		if t.first == 0 {
+			t.first = time.Since(t.start)
+		}
+		if !strings.Contains(name, "/") {
+			t.running[name] = time.Now()
+		}
+	case bytes.HasPrefix(l, []byte("--- ")):
+		if _, rest, ok := bytes.Cut(l, []byte(": ")); ok {
+			name, _, _ := bytes.Cut(rest, []byte(" ("))
+			delete(t.running, string(name))
+		}
+	}
+}
+
+func (t *testWatch) startup() (time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.first, t.first > 0
+}
+
+// watchdog sends "QUIT" on kill once a top-level test has run longer than
+// limit. The returned stop function ends it and names the test it stopped.
+func (t *testWatch) watchdog(limit time.Duration, kill chan<- string) (stop func() string) {
+	done := make(chan struct{})
+	var overdue string
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(min(limit/4, time.Second))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-tick.C:
+				t.mu.Lock()
+				for name, since := range t.running {
+					if now.Sub(since) > limit && overdue == "" {
+						overdue = name
+					}
+				}
+				t.mu.Unlock()
+				if overdue != "" {
+					kill <- "QUIT"
+					return
+				}
+			}
+		}
+	}()
+	return func() string {
+		close(done)
+		wg.Wait()
+		return overdue
+	}
 }

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/godist/godist/gateway"
+	"github.com/godist/godist/report"
 )
 
 // usageError is a bad command line: exit status 2, like go test.
@@ -115,16 +118,26 @@ type options struct {
 	dist            distMode // --dist
 	historyFile     string   // --history
 	statsFile       string   // --stats: run figures for the benchmark harness
+
+	format    string // --format: a gotestsum format name
+	jsonFile  string // --jsonfile: the merged JSON stream, whatever the terminal shows
+	junitFile string // --junitfile: JUnit XML like gotestsum's
+
+	testTimeout      time.Duration // --test-timeout: per top-level test
+	maxFail          int           // --maxfail: stop scheduling after this many failed tests (0: never)
+	maxWorkerRestart int           // --max-worker-restart (-1: 4 × workers, xdist's default)
+	rerunFails       int           // --rerun-fails[=N]: rerun failed tests up to N times
 }
 
 // parseArgs parses godist's command line the way go test parses its own:
 // flags may come before and after the package list; `-args` ends parsing.
 func parseArgs(args []string) (*options, error) {
 	o := &options{
-		dist:    distLoad,
-		workers: runtime.NumCPU(),
-		timeout: 10 * time.Minute,
-		buildP:  runtime.GOMAXPROCS(0),
+		dist:             distLoad,
+		maxWorkerRestart: -1,
+		workers:          runtime.NumCPU(),
+		timeout:          10 * time.Minute,
+		buildP:           runtime.GOMAXPROCS(0),
 	}
 	workersSet := false
 	for i := 0; i < len(args); i++ {
@@ -196,6 +209,25 @@ func parseArgs(args []string) (*options, error) {
 			}
 			o.historyFile = v
 			continue
+		case "format", "jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart":
+			v, err := needValue()
+			if err != nil {
+				return nil, err
+			}
+			if err := o.setGodist(name, v); err != nil {
+				return nil, err
+			}
+			continue
+		case "rerun-fails":
+			o.rerunFails = 2 // gotestsum's default
+			if hasValue {
+				n, err := strconv.Atoi(value)
+				if err != nil || n < 0 {
+					return nil, usagef("godist: --rerun-fails=%q: want a number of reruns", value)
+				}
+				o.rerunFails = n
+			}
+			continue
 		case "stats":
 			v, err := needValue()
 			if err != nil {
@@ -234,6 +266,12 @@ func parseArgs(args []string) (*options, error) {
 		}
 	}
 	o.workersExplicit = workersSet
+	if _, err := gateway.ParseSpecs(o.txSpecs); err != nil {
+		return nil, usagef("godist: --tx: %v", err)
+	}
+	if o.format != "" && o.json {
+		return nil, usagef("godist: --format and -json both choose stdout's format; use --jsonfile for the JSON stream")
+	}
 	if len(o.txSpecs) == 0 && o.workers == 0 && o.dist != distNo {
 		return nil, usagef("godist: -n 0 and no --tx: nothing to run tests on (use --dist no to run without workers)")
 	}
@@ -242,6 +280,38 @@ func parseArgs(args []string) (*options, error) {
 		o.packages = []string{"."}
 	}
 	return o, nil
+}
+
+// setGodist sets one of godist's own valued flags.
+func (o *options) setGodist(name, v string) error {
+	switch name {
+	case "format":
+		if err := report.CheckFormat(v); err != nil {
+			return usagef("godist: --format: %v", err)
+		}
+		o.format = v
+	case "jsonfile":
+		o.jsonFile = v
+	case "junitfile":
+		o.junitFile = v
+	case "test-timeout":
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return usagef("godist: --test-timeout %q: want a positive duration such as 30s", v)
+		}
+		o.testTimeout = d
+	case "maxfail", "max-worker-restart":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return usagef("godist: --%s %q: want a non-negative number", name, v)
+		}
+		if name == "maxfail" {
+			o.maxFail = n
+		} else {
+			o.maxWorkerRestart = n
+		}
+	}
+	return nil
 }
 
 func (o *options) setBool(name string, kind flagKind, b bool) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/godist/godist/channel"
@@ -42,18 +43,46 @@ func (g *gatewayRunner) runProc(ctx context.Context, req procRequest, out io.Wri
 	if err := g.ch.Send(ctx, msg); err != nil {
 		return procResult{}, g.lost(err)
 	}
-	recvCtx := ctx
+	// Once a kill is sent, for a --test-timeout or because ctx ended, the
+	// worker must report the process's end within killGrace, or it is
+	// taken for lost: a worker that stopped answering must not hang the run.
+	recvCtx, stopRecv := context.WithCancelCause(context.Background())
+	defer stopRecv(nil)
+	var killOnce sync.Once
+	kill := func(sig string) {
+		kctx, cancel := context.WithTimeout(context.Background(), killGrace)
+		defer cancel()
+		g.ch.Send(kctx, map[string]any{"kill": sig})
+		killOnce.Do(func() {
+			time.AfterFunc(killGrace, func() {
+				stopRecv(fmt.Errorf("no answer %v after killing the test process", killGrace))
+			})
+		})
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(done)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case sig := <-req.Kill: // nil: never
+				kill(sig)
+			case <-ctx.Done():
+				kill("KILL")
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
 	for {
 		v, err := g.ch.Receive(recvCtx)
 		if err != nil {
-			if recvCtx == ctx && ctx.Err() != nil {
-				// Interrupted: kill the process, then collect what it said.
-				kctx, cancel := context.WithTimeout(context.Background(), killGrace)
-				defer cancel()
-				if g.ch.Send(kctx, map[string]any{"kill": "KILL"}) == nil {
-					recvCtx = kctx
-					continue
-				}
+			if cause := context.Cause(recvCtx); cause != nil && recvCtx.Err() != nil {
+				err = cause
 			}
 			return procResult{}, g.lost(err)
 		}

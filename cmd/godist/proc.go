@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -14,6 +15,9 @@ type procRequest struct {
 	Argv []string // Argv[0] is the binary path as the worker sees it
 	Dir  string   // working directory: the package directory
 	Env  []string // appended to the worker's environment
+	// Kill delivers signals for the running process ("QUIT" for a
+	// goroutine dump, "KILL"); nil when nobody will send any.
+	Kill <-chan string
 }
 
 // procResult is how a test process ended.
@@ -40,13 +44,39 @@ func (localRunner) runProc(ctx context.Context, req procRequest, out io.Writer) 
 	cmd.Stdout = out
 	cmd.Stderr = out
 	// A process group of its own, so that killing the test also kills what
-	// it started, and a terminal's Ctrl-C reaches godist first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// it started, and a terminal's Ctrl-C reaches godist first; and death
+	// with godist, should godist be killed outright.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Cancel = func() error {
 		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	cmd.WaitDelay = 5 * time.Second
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return procResult{ExitCode: -1}, err
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	if req.Kill != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case sig := <-req.Kill:
+					s := syscall.SIGKILL
+					if sig == "QUIT" {
+						s = syscall.SIGQUIT
+					}
+					syscall.Kill(-cmd.Process.Pid, s)
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	err := cmd.Wait()
+	close(done)
+	wg.Wait()
 	return resultOf(cmd, err)
 }
 

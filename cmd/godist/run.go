@@ -16,6 +16,7 @@ import (
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
+	"gotest.tools/gotestsum/testjson"
 )
 
 // runTests is `godist [flags] [packages]`: go test, distributed.
@@ -25,10 +26,46 @@ func runTests(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return report.ExitUsage
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first SIGINT or SIGTERM stops the run: workers kill their test
+	// processes, what finished is reported. The second one ends godist at
+	// once (the default action): workers see their controller go and kill
+	// what they run; local test processes die with godist (Pdeathsig).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var got os.Signal
+	var sigMu sync.Mutex
+	stopped := make(chan struct{})
+	var sigWG sync.WaitGroup
+	sigWG.Add(1)
+	go func() {
+		defer sigWG.Done()
+		select {
+		case sig := <-sigs:
+			sigMu.Lock()
+			got = sig
+			sigMu.Unlock()
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			fmt.Fprintf(stderr, "godist: %v: stopping (again to quit at once)\n", sig)
+			cancel()
+		case <-stopped:
+		}
+	}()
 	r := &testRun{opts: o, stdout: stdout, stderr: stderr}
-	return r.run(ctx)
+	code := r.run(ctx)
+	close(stopped)
+	sigWG.Wait()
+	signal.Stop(sigs)
+	sigMu.Lock()
+	defer sigMu.Unlock()
+	switch got {
+	case os.Interrupt:
+		return 130 // what a shell expects after Ctrl-C
+	case syscall.SIGTERM:
+		return 143
+	}
+	return code
 }
 
 // testRun is one `godist ./...`: load, build, plan, dispatch, collect, report.
@@ -42,6 +79,7 @@ type testRun struct {
 
 	seq      *collector.Sequencer
 	reorder  *collector.Reorderer // text mode only
+	files    []*os.File           // --jsonfile, --junitfile
 	out      report.Renderer
 	status   *report.Status
 	mergers  map[string]*collector.Merger
@@ -53,6 +91,37 @@ type testRun struct {
 	results     map[string][]collector.Event // import path -> run and result events, for the history
 	startups    map[string][]time.Duration   // import path -> measured process start-ups
 	stats       runStats
+
+	stopScheduling func()
+	failedTests    int // top-level test failures so far, for -failfast/--maxfail
+}
+
+// errStopped says scheduling stopped on -failfast or --maxfail.
+type errStopped struct{ failures int }
+
+func (e *errStopped) Error() string {
+	return fmt.Sprintf("stopped after %d failed tests (-failfast/--maxfail)", e.failures)
+}
+
+func (r *testRun) failStop() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return &errStopped{failures: r.failedTests}
+}
+
+// countFailures notes failed top-level tests of one process and stops
+// scheduling when -failfast or --maxfail says so.
+func (r *testRun) countFailures(n int) {
+	if n == 0 {
+		return
+	}
+	r.mu.Lock()
+	r.failedTests += n
+	total := r.failedTests
+	r.mu.Unlock()
+	if (r.opts.failfast && total > 0) || (r.opts.maxFail > 0 && total >= r.opts.maxFail) {
+		r.stopScheduling()
+	}
 }
 
 func (r *testRun) run(ctx context.Context) int {
@@ -100,7 +169,11 @@ func (r *testRun) run(ctx context.Context) int {
 	}
 	if err := r.openOutput(pkgs, runOrder); err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
-		return report.ExitUsage
+		var uerr *usageError
+		if errors.As(err, &uerr) {
+			return report.ExitUsage
+		}
+		return report.ExitFailed
 	}
 	for _, p := range pkgs {
 		if noTests[p.ImportPath] {
@@ -135,7 +208,7 @@ func (r *testRun) run(ctx context.Context) int {
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
 		r.mu.Unlock()
 	}()
-	workers, closeWorkers, err := r.startWorkers(ctx)
+	pool, err := r.startWorkers(ctx)
 	if err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		cancelBuilds()
@@ -143,11 +216,19 @@ func (r *testRun) run(ctx context.Context) int {
 		r.giveUp(d.Remaining(), err)
 		return r.end(err)
 	}
-	defer closeWorkers()
-	exec := &executor{run: r, runners: workers}
-	left, runErr := d.Run(ctx, len(workers), exec)
+	defer pool.close()
+	// Scheduling stops on -failfast/--maxfail without killing what runs;
+	// an interrupt (ctx) stops both.
+	dctx, stopScheduling := context.WithCancel(ctx)
+	defer stopScheduling()
+	r.stopScheduling = stopScheduling
+	exec := &executor{run: r, pool: pool, procCtx: ctx}
+	left, runErr := d.Run(dctx, pool.size(), exec)
 	buildWG.Wait()
 	left = append(left, d.Remaining()...)
+	if ctx.Err() == nil && dctx.Err() != nil {
+		runErr = r.failStop()
+	}
 	r.giveUp(left, runErr)
 	r.saveHistory()
 	return r.end(ctx.Err())
@@ -245,6 +326,8 @@ func (r *testRun) giveUp(left []*scheduler.Unit, why error) {
 	switch {
 	case errors.Is(why, scheduler.ErrNoWorkers):
 		reason = "godist: no workers left"
+	case errors.Is(why, context.Canceled):
+		reason = "godist: interrupted"
 	case why != nil:
 		reason = "godist: " + why.Error()
 	}
@@ -258,7 +341,11 @@ func (r *testRun) giveUp(left []*scheduler.Unit, why error) {
 	for _, pkg := range pending {
 		m := r.mergers[pkg]
 		if tests := notRun[pkg]; len(tests) > 0 {
-			m.Fail(fmt.Sprintf("%s: %d tests not run: %s", reason, len(tests), strings.Join(tests, " ")))
+			names := tests
+			if len(names) > 20 {
+				names = append(names[:20:20], "…")
+			}
+			m.Fail(fmt.Sprintf("%s: %d tests not run: %s", reason, len(tests), strings.Join(names, " ")))
 		} else {
 			m.Fail(reason)
 		}
@@ -284,6 +371,11 @@ func (r *testRun) end(err error) int {
 	if cerr := r.out.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
+	for _, f := range r.files {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}
 	if r.coverage != nil {
 		if werr := r.coverage.write(r.opts.coverProfile); werr != nil {
 			fmt.Fprintf(r.stderr, "godist: %v\n", werr)
@@ -300,17 +392,43 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	r.status = &report.Status{}
 	var out report.Renderer
 	mode := collector.Ordered
-	if o.json {
+	switch {
+	case o.json:
 		out = report.NewJSON(r.stdout)
 		mode = collector.Streaming
-	} else {
+	case o.format != "":
+		f, err := report.NewFormatOptions(o.format, r.stdout, r.stderr, report.FormatOptions{Summary: testjson.SummarizeAll})
+		if err != nil {
+			return &usageError{msg: "godist: --format: " + err.Error()}
+		}
+		out = f
+	default:
 		out = report.NewTextOptions(r.stdout, r.stderr, report.TextOptions{
 			Verbose: o.verbose || o.listSet, // go test shows -list output like -v output
 			// go test with no package arguments prints differently.
 			LocalDir: !o.explicitPackages,
 		})
 	}
-	r.out = report.Tee(r.status, out)
+	renderers := []report.Renderer{r.status, out}
+	if o.jsonFile != "" {
+		f, err := r.createFile(o.jsonFile)
+		if err != nil {
+			return err
+		}
+		renderers = append(renderers, report.NewJSON(f))
+	}
+	if o.junitFile != "" {
+		f, err := r.createFile(o.junitFile)
+		if err != nil {
+			return err
+		}
+		j, err := report.NewJUnit(f, report.JUnitOptions{})
+		if err != nil {
+			return err
+		}
+		renderers = append(renderers, j)
+	}
+	r.out = report.Tee(renderers...)
 	var names []string
 	for _, p := range pkgs {
 		names = append(names, p.ImportPath)
@@ -399,6 +517,16 @@ func (r *testRun) saveHistory() {
 	if err := r.hist.Save(); err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(r.stderr, "godist: saving duration history: %v\n", err)
 	}
+}
+
+// createFile creates an output file the user named; end closes it.
+func (r *testRun) createFile(path string) (*os.File, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	r.files = append(r.files, f)
+	return f, nil
 }
 
 // scratch returns a fresh path in the run's work directory.

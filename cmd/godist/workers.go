@@ -3,28 +3,47 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/godist/godist/gateway"
 )
 
-// workerStartTimeout bounds opening every gateway of the run.
+// workerStartTimeout bounds opening the run's gateways, and each
+// replacement of a lost one.
 const workerStartTimeout = 60 * time.Second
+
+// workerPool is the run's workers: one test-process runner per slot. A
+// lost popen worker is replaced, up to a limit; other kinds are not (a
+// socket server or host that went away is not coming back on its own).
+type workerPool struct {
+	stderr io.Writer
+
+	mu       sync.Mutex
+	specs    []gateway.Spec // per slot; nil for --dist no
+	gws      []*gateway.Gateway
+	runners  []procRunner
+	restarts int
+	limit    int
+	retired  []*gateway.Gateway // lost gateways, closed at the end
+}
 
 // startWorkers opens the run's workers: -n N local popen gateways plus the
 // --tx specs, all in parallel. --dist no runs test processes in the
 // controller itself, -p at a time, like go test.
-func (r *testRun) startWorkers(ctx context.Context) ([]procRunner, func(), error) {
+func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	start := time.Now()
 	o := r.opts
+	pool := &workerPool{stderr: r.stderr}
 	if o.dist == distNo {
-		runners := make([]procRunner, max(o.buildP, 1))
-		for i := range runners {
-			runners[i] = localRunner{}
+		pool.runners = make([]procRunner, max(o.buildP, 1))
+		for i := range pool.runners {
+			pool.runners[i] = localRunner{}
 		}
-		r.noteWorkers(len(runners), start)
-		return runners, func() {}, nil
+		r.noteWorkers(len(pool.runners), start)
+		return pool, nil
 	}
 	specTexts := append([]string(nil), o.txSpecs...)
 	if o.workers > 0 && (len(o.txSpecs) == 0 || o.workersExplicit) {
@@ -32,30 +51,108 @@ func (r *testRun) startWorkers(ctx context.Context) ([]procRunner, func(), error
 	}
 	specs, err := gateway.ParseSpecs(specTexts)
 	if err != nil {
-		return nil, nil, err
+		return nil, &usageError{msg: "godist: --tx: " + err.Error()}
 	}
 	sctx, cancel := context.WithTimeout(ctx, workerStartTimeout)
 	defer cancel()
 	group, err := gateway.NewGroup(sctx, specs)
 	if err != nil {
-		return nil, nil, fmt.Errorf("starting workers: %w", err)
+		return nil, fmt.Errorf("starting workers: %w", err)
 	}
-	closeAll := func() {
-		ectx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		group.Exit(ectx)
-	}
-	var runners []procRunner
-	for _, gw := range group.Gateways() {
+	pool.gws = group.Gateways()
+	for _, gw := range pool.gws {
+		pool.specs = append(pool.specs, gw.Spec())
 		gr, err := newGatewayRunner(sctx, gw)
 		if err != nil {
-			closeAll()
-			return nil, nil, err
+			pool.close()
+			return nil, err
 		}
-		runners = append(runners, gr)
+		pool.runners = append(pool.runners, gr)
 	}
-	r.noteWorkers(len(runners), start)
-	return runners, closeAll, nil
+	pool.limit = o.maxWorkerRestart
+	if pool.limit < 0 {
+		pool.limit = 4 * len(pool.runners) // pytest-xdist's default
+	}
+	r.noteWorkers(len(pool.runners), start)
+	return pool, nil
+}
+
+func (p *workerPool) size() int { return len(p.runners) }
+
+func (p *workerPool) runner(w int) procRunner {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.runners[w]
+}
+
+// replace starts a new worker in slot w after its worker was lost. It
+// reports whether the slot has a worker again.
+func (p *workerPool) replace(ctx context.Context, w int, why error) bool {
+	p.mu.Lock()
+	if p.gws == nil {
+		p.mu.Unlock()
+		return false
+	}
+	old := p.gws[w]
+	p.retired = append(p.retired, old)
+	spec := p.specs[w]
+	if spec.Kind != gateway.KindPopen {
+		p.mu.Unlock()
+		fmt.Fprintf(p.stderr, "godist: worker %s lost (%v); %s workers are not replaced, the run goes on with the rest\n", old.ID(), why, spec.Kind)
+		return false
+	}
+	if p.restarts >= p.limit {
+		p.mu.Unlock()
+		fmt.Fprintf(p.stderr, "godist: worker %s lost (%v); not replaced: --max-worker-restart %d reached, the run goes on with the rest\n", old.ID(), why, p.limit)
+		return false
+	}
+	p.restarts++
+	p.mu.Unlock()
+
+	sctx, cancel := context.WithTimeout(ctx, workerStartTimeout)
+	defer cancel()
+	spec.ID = old.ID()
+	gw, err := gateway.Open(sctx, spec)
+	var gr *gatewayRunner
+	if err == nil {
+		gr, err = newGatewayRunner(sctx, gw)
+		if err != nil {
+			gw.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(p.stderr, "godist: worker %s lost (%v); replacing it failed: %v\n", old.ID(), why, err)
+		return false
+	}
+	p.mu.Lock()
+	p.gws[w], p.runners[w] = gw, gr
+	p.mu.Unlock()
+	fmt.Fprintf(p.stderr, "godist: worker %s lost (%v); replaced\n", old.ID(), why)
+	return true
+}
+
+// close stops every worker: politely, then by force.
+func (p *workerPool) close() {
+	p.mu.Lock()
+	all := append(append([]*gateway.Gateway(nil), p.gws...), p.retired...)
+	p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, gw := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gw.Exit(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+func (p *workerPool) restartCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.restarts
 }
 
 func (r *testRun) noteWorkers(n int, start time.Time) {

@@ -1,0 +1,178 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// terminalCounts counts the terminal events of every test in a -json stream.
+func terminalCounts(t *testing.T, stream string) map[string]int {
+	t.Helper()
+	n := map[string]int{}
+	for key, actions := range outcomes(t, stream) {
+		n[key] = len(actions)
+	}
+	return n
+}
+
+// children lists the pids whose parent is pid.
+func children(pid int) []int {
+	var out []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so look after ')'.
+		i := bytes.LastIndexByte(stat, ')')
+		if f := strings.Fields(string(stat[i+1:])); len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// testProcessesLeft lists processes still running a test binary whose
+// -test.run names one of the given tests.
+func testProcessesLeft(marker string) []string {
+	var left []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && bytes.Contains(cmd, []byte(marker)) && bytes.Contains(cmd, []byte("-test.v=test2json")) {
+			left = append(left, e.Name()+": "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
+	return left
+}
+
+// TestChaosWorkersKilled kills worker processes at random moments of a run
+// of several hundred tests: every test is still reported exactly once, with
+// go test's outcome.
+func TestChaosWorkersKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end chaos run")
+	}
+	dir := fixture(t, "basic")
+	pkgs := []string{"./many/", "./slow/", "./names/", "./pass/", "./fail/", "./skip/"}
+	want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, pkgs...)...)
+
+	cmd := exec.Command(godist(t), append([]string{"--history", filepath.Join(t.TempDir(), "h.json"), "-json", "-n", "3"}, pkgs...)...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	kills := 0
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+loop:
+	for kills < 4 {
+		select {
+		case <-done:
+			done <- nil
+			break loop
+		case <-time.After(time.Duration(300+rng.IntN(500)) * time.Millisecond):
+			if kids := children(cmd.Process.Pid); len(kids) > 0 {
+				if syscall.Kill(kids[rng.IntN(len(kids))], syscall.SIGKILL) == nil {
+					kills++
+				}
+			}
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("godist did not finish after %d worker kills\nstderr:\n%s", kills, stderr.String())
+	}
+	t.Logf("killed %d workers; stderr:\n%s", kills, stderr.String())
+	if kills == 0 {
+		t.Fatal("no worker was killed: the run ended too soon to test anything")
+	}
+	if got := cmd.ProcessState.ExitCode(); got != want.code {
+		t.Errorf("exit code %d, want %d", got, want.code)
+	}
+	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, stdout.String()))
+	for key, n := range terminalCounts(t, stdout.String()) {
+		if n != 1 && !strings.HasSuffix(key, " Test") { // Test is defined twice in names
+			t.Errorf("%s reported %d times", key, n)
+		}
+	}
+}
+
+func TestTestTimeout(t *testing.T) {
+	dir := fixture(t, "crash")
+	got := runGodist(t, dir, "-json", "-n", "2", "--test-timeout", "1s", "./hang/")
+	if got.code != 1 {
+		t.Errorf("exit code %d, want 1\n%s", got.code, got.stderr)
+	}
+	diffOutcomes(t, map[string][]string{
+		"example.com/fixture/crash/hang TestQuick": {"pass"},
+		"example.com/fixture/crash/hang TestHang":  {"fail"},
+		"example.com/fixture/crash/hang ":          {"fail"},
+	}, outcomes(t, got.stdout))
+	for _, want := range []string{"ran longer than --test-timeout 1s", "goroutine "} {
+		if !strings.Contains(got.stdout, want) {
+			t.Errorf("TestHang's output lacks %q", want)
+		}
+	}
+}
+
+func TestFailfastStopsScheduling(t *testing.T) {
+	dir := fixture(t, "basic")
+	got := runGodist(t, dir, "-json", "-n", "1", "-failfast", "./fail/", "./many/")
+	if got.code != 1 {
+		t.Errorf("exit code %d, want 1", got.code)
+	}
+	if !strings.Contains(got.stdout, "tests not run") {
+		t.Errorf("tests not run are not reported:\n%s", got.stdout)
+	}
+	if n := strings.Count(got.stdout, `"Action":"pass","Package":"example.com/fixture/basic/many","Test"`); n != 0 {
+		t.Errorf("%d tests of many ran after -failfast stopped the run", n)
+	}
+}
+
+// TestInterrupt: SIGINT stops the run, reports what ran, exits 130 and
+// leaves no test process behind.
+func TestInterrupt(t *testing.T) {
+	dir := fixture(t, "basic")
+	cmd := exec.Command(godist(t), "--history", filepath.Join(t.TempDir(), "h.json"), "-n", "2", "./slow/")
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
+	if got := cmd.ProcessState.ExitCode(); got != 130 {
+		t.Errorf("exit code %d, want 130\nstdout:\n%s\nstderr:\n%s", got, stdout.String(), stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "FAIL\texample.com/fixture/basic/slow") {
+		t.Errorf("no package result after the interrupt:\n%s", stdout.String())
+	}
+	time.Sleep(200 * time.Millisecond)
+	if left := testProcessesLeft("TestSlow"); len(left) > 0 {
+		t.Errorf("test processes left after the interrupt:\n%s", strings.Join(left, "\n"))
+	}
+}
