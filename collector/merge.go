@@ -43,6 +43,39 @@ type Merger struct {
 	trailer      []string       // package-level lines printed after PASS/FAIL, held for Finish
 	trailLens    map[string]int // line -> copies held in trailer
 	result       string
+
+	// With reruns (SetReruns), a test that failed and then passed on a
+	// rerun does not fail the package: the verdict comes from each
+	// top-level test's last outcome and from failures no test explains.
+	reruns      bool
+	lastOutcome map[string]string // top-level test -> its last pass/fail/skip
+	otherFailed bool              // a process failed with no failed test to show for it
+}
+
+// SetReruns makes the package's verdict follow each top-level test's last
+// outcome, for --rerun-fails: a test that failed and then passed is flaky,
+// not failed. Failures no test explains (a TestMain exit, a lost worker's
+// failed tests) still fail the package.
+func (m *Merger) SetReruns() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reruns = true
+}
+
+// failedLocked is the package's verdict so far.
+func (m *Merger) failedLocked() bool {
+	if !m.reruns {
+		return m.failed
+	}
+	if m.otherFailed {
+		return true
+	}
+	for _, o := range m.lastOutcome {
+		if o == "fail" {
+			return true
+		}
+	}
+	return false
 }
 
 // NewMerger returns a merger for package pkg. clock may be nil for
@@ -163,6 +196,7 @@ func (b *batch) abort(*ProcessResult) {
 	b.heldOrder = nil
 	if b.heldFailed {
 		m.failed = true
+		m.otherFailed = true
 	}
 }
 
@@ -235,6 +269,9 @@ func (b *batch) finish(r *ProcessResult) {
 	}
 	if r.Failed {
 		m.failed = true
+		if !b.testFailed {
+			m.otherFailed = true
+		}
 		if !b.testFailed && !r.SawFail && r.Reason != "" {
 			// Nothing in the stream says why this process failed.
 			m.send(Event{Action: "output", Output: r.Reason + "\n"})
@@ -272,6 +309,7 @@ func (m *Merger) Fail(reason string) {
 	defer m.mu.Unlock()
 	m.startLocked()
 	m.failed = true
+	m.otherFailed = true
 	if reason != "" {
 		m.send(Event{Action: "output", Output: strings.TrimSuffix(reason, "\n") + "\n"})
 	}
@@ -292,7 +330,7 @@ func (m *Merger) Finish() string {
 	m.startLocked()
 	elapsed := m.clock().Sub(m.begun)
 	secs := fmt.Sprintf("%.3fs", elapsed.Seconds())
-	if m.failed {
+	if m.failedLocked() {
 		if m.sawFail {
 			m.send(Event{Action: "output", Output: "FAIL\n"})
 		}
@@ -396,6 +434,15 @@ func (m *Merger) send(e Event) {
 }
 
 func (m *Merger) emitLocked(e Event) {
+	if e.Test != "" && !strings.Contains(e.Test, "/") {
+		switch e.Action {
+		case "pass", "fail", "skip":
+			if m.lastOutcome == nil {
+				m.lastOutcome = map[string]string{}
+			}
+			m.lastOutcome[e.Test] = e.Action
+		}
+	}
 	if e.Action == "output" && e.Output != "" {
 		m.lastByte = e.Output[len(e.Output)-1]
 	}

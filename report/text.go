@@ -382,13 +382,16 @@ func (r *textRenderer) Close() error {
 	if r.err != nil {
 		return r.err
 	}
+	unfinished := len(r.pkgs) > 0
 	for _, name := range slices.Sorted(maps.Keys(r.pkgs)) {
 		if !r.opts.Verbose {
 			r.write(r.stdout, r.pkgs[name].out.String())
 		}
 		delete(r.pkgs, name)
 	}
-	if r.status.Failed() && !r.opts.LocalDir {
+	// Packages decide: with --rerun-fails a failed test can pass later.
+	// A package that never ended counts by its tests.
+	if (len(r.status.FailedPackages) > 0 || unfinished && r.status.Failed()) && !r.opts.LocalDir {
 		r.write(r.stdout, "FAIL\n")
 	}
 	return r.err

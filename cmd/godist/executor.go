@@ -86,13 +86,13 @@ func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]strin
 			m.Fail("godist: coverage: " + err.Error())
 		}
 	}
-	failed := 0
+	var failed []string
 	for name, outcome := range conv.Tests() {
 		if outcome == "fail" && !strings.Contains(name, "/") {
-			failed++
+			failed = append(failed, name)
 		}
 	}
-	r.countFailures(failed)
+	r.countFailures(len(failed))
 	// Requeue holds the tests an abnormal end kept from running; after a
 	// clean end (-failfast, a name the binary lacks) nothing goes round.
 	notRun := pr.Requeue
@@ -102,6 +102,7 @@ func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]strin
 		// running the same binary again would fail the same way.
 		notRun = nil
 	}
+	notRun = append(notRun, r.rerunsFor(pkg, failed)...)
 	r.unitDone(u, len(notRun) > 0)
 	return notRun, nil
 }

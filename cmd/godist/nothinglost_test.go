@@ -176,3 +176,53 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("test processes left after the interrupt:\n%s", strings.Join(left, "\n"))
 	}
 }
+
+func TestRerunFails(t *testing.T) {
+	dir := fixture(t, "crash")
+	env := []string{"GODIST_FLAKY_DIR=" + t.TempDir()}
+	hist := filepath.Join(t.TempDir(), "h.json")
+	got := runIn(t, dir, env, godist(t), "--history", hist, "-json", "--rerun-fails", "./flaky/")
+	if got.code != 0 {
+		t.Errorf("exit code %d, want 0: the flaky test passed on its rerun\n%s", got.code, got.stderr)
+	}
+	diffOutcomes(t, map[string][]string{
+		"example.com/fixture/crash/flaky TestFlaky":  {"fail", "pass"},
+		"example.com/fixture/crash/flaky TestStable": {"pass"},
+		"example.com/fixture/crash/flaky ":           {"pass"},
+	}, outcomes(t, got.stdout))
+
+	// A test that always fails is rerun N times and still fails the run.
+	got = runIn(t, dir, nil, godist(t), "--history", hist, "-json", "--rerun-fails=1", "./exits/")
+	if got.code != 1 {
+		t.Errorf("exit code %d, want 1", got.code)
+	}
+	diffOutcomes(t, map[string][]string{
+		"example.com/fixture/crash/exits TestD": {"fail", "fail"},
+		"example.com/fixture/crash/exits TestE": {"pass"},
+		"example.com/fixture/crash/exits ":      {"fail"},
+	}, outcomes(t, got.stdout))
+}
+
+func TestReportFiles(t *testing.T) {
+	dir := fixture(t, "basic")
+	tmp := t.TempDir()
+	jsonFile, junitFile := filepath.Join(tmp, "out.json"), filepath.Join(tmp, "junit.xml")
+	got := runGodist(t, dir, "--format", "testname", "--jsonfile", jsonFile, "--junitfile", junitFile, "./pass/", "./fail/")
+	if got.code != 1 || !strings.Contains(got.stdout, "DONE") {
+		t.Errorf("exit %d, stdout:\n%s", got.code, got.stdout)
+	}
+	want := runIn(t, dir, nil, "go", "test", "-json", "-count=1", "./pass/", "./fail/")
+	data, err := os.ReadFile(jsonFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, string(data)))
+	xml, err := os.ReadFile(junitFile)
+	if err != nil || !bytes.Contains(xml, []byte(`<testsuite tests="16" failures="14"`)) {
+		t.Errorf("junit file: %v\n%.400s", err, xml)
+	}
+	bad := runGodist(t, dir, "--format", "fancy", "./pass/")
+	if bad.code != 2 || !strings.Contains(bad.stderr, "testname") {
+		t.Errorf("unknown format: exit %d, stderr %q", bad.code, bad.stderr)
+	}
+}

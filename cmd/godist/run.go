@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -92,8 +93,44 @@ type testRun struct {
 	startups    map[string][]time.Duration   // import path -> measured process start-ups
 	stats       runStats
 
+	reruns         map[string]int    // "pkg\x00Test" -> reruns so far (--rerun-fails)
+	lastOutcome    map[string]string // "pkg Test" -> last outcome of a top-level test
 	stopScheduling func()
 	failedTests    int // top-level test failures so far, for -failfast/--maxfail
+}
+
+// rerunsFor picks the failed top-level tests of pkg that --rerun-fails
+// runs again, and notes them as flaky candidates.
+func (r *testRun) rerunsFor(pkg string, failed []string) []string {
+	if r.opts.rerunFails == 0 || len(failed) == 0 {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var again []string
+	for _, name := range failed {
+		key := pkg + "\x00" + name
+		if r.reruns[key] < r.opts.rerunFails {
+			r.reruns[key]++
+			again = append(again, name)
+		}
+	}
+	return again
+}
+
+// flaky lists "pkg TestX" for tests that failed and then passed on a rerun.
+func (r *testRun) flaky() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for key := range r.reruns {
+		pkg, name, _ := strings.Cut(key, "\x00")
+		if r.lastOutcome[pkg+" "+name] == "pass" {
+			out = append(out, pkg+" "+name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // errStopped says scheduling stopped on -failfast or --maxfail.
@@ -182,7 +219,8 @@ func (r *testRun) run(ctx context.Context) int {
 	}
 	units := r.plan(runnable)
 
-	d := scheduler.NewDispatcher(scheduler.DispatchOptions{})
+	// A rerun of failed tests comes back like a stall; let it.
+	d := scheduler.NewDispatcher(scheduler.DispatchOptions{MaxStalls: max(3, o.rerunFails+2)})
 	byPkg := map[string][]*scheduler.Unit{}
 	for _, u := range units {
 		byPkg[u.Pkg.ImportPath] = append(byPkg[u.Pkg.ImportPath], u)
@@ -383,6 +421,20 @@ func (r *testRun) end(err error) int {
 		}
 	}
 	r.writeStats()
+	if r.opts.rerunFails > 0 {
+		if flaky := r.flaky(); len(flaky) > 0 && !r.opts.json {
+			fmt.Fprintf(r.stdout, "godist: %d flaky tests (failed, then passed on a rerun):\n", len(flaky))
+			for _, f := range flaky {
+				fmt.Fprintf(r.stdout, "FLAKY\t%s\n", strings.Replace(f, " ", "\t", 1))
+			}
+		}
+		// The verdict is each package's: a test that passed on a rerun
+		// does not fail its package.
+		if err == nil && len(r.status.FailedPackages) == 0 {
+			return report.ExitOK
+		}
+		return report.ExitCode(err, r.status)
+	}
 	return report.ExitCode(err, r.status)
 }
 
@@ -445,11 +497,17 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	r.seq = collector.NewSequencer(names, mode, sink)
 	r.mergers = map[string]*collector.Merger{}
 	for _, p := range pkgs {
-		r.mergers[p.ImportPath] = collector.NewMerger(p.ImportPath, nil, r.seq.Emit)
+		m := collector.NewMerger(p.ImportPath, nil, r.seq.Emit)
+		if o.rerunFails > 0 {
+			m.SetReruns()
+		}
+		r.mergers[p.ImportPath] = m
 	}
 	r.binaries = map[string]string{}
 	r.outstanding = map[string]int{}
 	r.results = map[string][]collector.Event{}
+	r.reruns = map[string]int{}
+	r.lastOutcome = map[string]string{}
 	r.startups = map[string][]time.Duration{}
 	if o.coverProfile != "" {
 		r.coverage = newCoverMerger()
@@ -470,6 +528,9 @@ func (r *testRun) observe(e collector.Event) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if e.Elapsed != nil && !strings.Contains(e.Test, "/") {
+		r.lastOutcome[e.Package+" "+e.Test] = e.Action
+	}
 	r.results[e.Package] = append(r.results[e.Package], collector.Event{
 		Time: e.Time, Action: e.Action, Package: e.Package, Test: e.Test, Elapsed: e.Elapsed,
 	})
