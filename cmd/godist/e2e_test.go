@@ -334,3 +334,32 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// TestShardsMerge: three CI shards, merged, give go test's outcomes, each
+// test exactly once.
+func TestShardsMerge(t *testing.T) {
+	dir := fixture(t, "basic")
+	hist := filepath.Join(t.TempDir(), "history.json")
+	args := append([]string{"-json"}, basicArgs...)
+	// Warm the history, as a CI cache would hold it.
+	runIn(t, dir, nil, godist(t), append([]string{"--history", hist}, args...)...)
+	var files []string
+	for i := 1; i <= 3; i++ {
+		got := runIn(t, dir, nil, godist(t), append([]string{"--history", hist, "--shard", fmt.Sprintf("%d/3", i)}, args...)...)
+		f := filepath.Join(t.TempDir(), fmt.Sprintf("shard%d.json", i))
+		if err := os.WriteFile(f, []byte(got.stdout), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	merged := runIn(t, dir, nil, godist(t), append([]string{"merge", "-json"}, files...)...)
+	want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, basicArgs...)...)
+	if merged.code != want.code {
+		t.Errorf("merge exit %d, go test %d\n%s", merged.code, want.code, merged.stderr)
+	}
+	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, merged.stdout))
+	bad := runIn(t, dir, nil, godist(t), "--shard", "4/3", "./pass/")
+	if bad.code != 2 || !strings.Contains(bad.stderr, "--shard") {
+		t.Errorf("--shard 4/3: exit %d, stderr %q", bad.code, bad.stderr)
+	}
+}

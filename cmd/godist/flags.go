@@ -127,6 +127,8 @@ type options struct {
 	maxFail          int           // --maxfail: stop scheduling after this many failed tests (0: never)
 	maxWorkerRestart int           // --max-worker-restart (-1: 4 × workers, xdist's default)
 	rerunFails       int           // --rerun-fails[=N]: rerun failed tests up to N times
+	shardIndex       int           // --shard I/N: 0-based I
+	shardCount       int           // --shard I/N: N (0: no sharding)
 }
 
 // parseArgs parses godist's command line the way go test parses its own:
@@ -209,7 +211,7 @@ func parseArgs(args []string) (*options, error) {
 			}
 			o.historyFile = v
 			continue
-		case "format", "jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart":
+		case "format", "jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart", "shard":
 			v, err := needValue()
 			if err != nil {
 				return nil, err
@@ -292,6 +294,14 @@ func (o *options) setGodist(name, v string) error {
 		o.format = v
 	case "jsonfile":
 		o.jsonFile = v
+	case "shard":
+		i, n, ok := strings.Cut(v, "/")
+		index, err1 := strconv.Atoi(i)
+		count, err2 := strconv.Atoi(n)
+		if !ok || err1 != nil || err2 != nil || count < 1 || index < 1 || index > count {
+			return usagef("godist: --shard %q: want I/N with 1 <= I <= N, e.g. 2/4", v)
+		}
+		o.shardIndex, o.shardCount = index-1, count
 	case "junitfile":
 		o.junitFile = v
 	case "test-timeout":

@@ -4,6 +4,7 @@
 //	godist worker                       serve remote executions on stdin/stdout
 //	godist socketserver [--listen ADDR] serve remote executions on TCP
 //	godist exec [--tx SPEC]... FILE.go|-
+//	godist merge [-json|--format NAME] FILE...  combine CI shards' -json streams
 //
 // Run `godist help` for the flags.
 package main
@@ -31,6 +32,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runSocketServer(args[1:], stdout, stderr)
 		case "exec":
 			return runExec(args[1:], stdin, stdout, stderr)
+		case "merge":
+			return runMerge(args[1:], stdout, stderr)
 		case "help", "-h", "-help", "--help":
 			fmt.Fprint(stdout, usageText)
 			return 0
@@ -46,6 +49,7 @@ const usageText = `usage: godist [godist flags] [build/test flags] [packages] [-
        godist worker
        godist socketserver [--listen ADDR]
        godist exec [--tx SPEC]... FILE.go|-
+       godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] FILE...
 
 godist runs go test distributed over workers: same packages, flags, output
 and exit status as go test.
@@ -56,6 +60,19 @@ godist flags:
   --dist MODE      load (single tests, default), loadpkg (whole packages),
                    each (every worker runs everything), no (no workers)
   --history FILE   test-duration history file (default: user cache dir)
+  --shard I/N      run part I of N, balanced by the history (CI matrices;
+                   combine the parts' -json output with godist merge)
+  --format NAME    gotestsum format: testname, dots, dots-v2, pkgname,
+                   pkgname-and-test-fails, standard-quiet, standard-verbose,
+                   github-actions, testdox
+  --jsonfile FILE  also write the go test -json stream to FILE
+  --junitfile FILE also write JUnit XML (gotestsum's shape) to FILE
+  --test-timeout D stop a single test after D, with a goroutine dump
+  --rerun-fails[=N] rerun failed tests up to N times (default 2); flaky
+                   tests that pass on a rerun do not fail the run
+  --maxfail N      stop scheduling after N failed tests
+  --max-worker-restart N  replace lost popen workers at most N times
+                   (default 4 x workers)
 
 go test flags: -run -skip -count -short -v -json -timeout -failfast -shuffle
   -parallel -cpu -list -tags -race -cover -coverprofile -covermode -coverpkg

@@ -204,6 +204,21 @@ func (r *testRun) run(ctx context.Context) int {
 			runnable = append(runnable, pt)
 		}
 	}
+	if o.shardCount > 1 {
+		// Only this shard's tests; packages only where they have some.
+		runnable = scheduler.Shard(runnable, r.hist, o.shardIndex, o.shardCount)
+		keep := map[string]bool{}
+		for _, pt := range runnable {
+			keep[pt.Pkg.ImportPath] = true
+		}
+		var kept []*scheduler.Package
+		for _, p := range pkgs {
+			if keep[p.ImportPath] || (noTests[p.ImportPath] && o.shardIndex == 0) {
+				kept = append(kept, p)
+			}
+		}
+		pkgs = kept
+	}
 	if err := r.openOutput(pkgs, runOrder); err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		var uerr *usageError
@@ -565,6 +580,11 @@ func (r *testRun) loadHistory() {
 }
 
 func (r *testRun) saveHistory() {
+	if r.opts.shardCount > 1 {
+		// Every shard must split by the same history, so no shard writes
+		// it; `godist merge --history FILE` records the merged run.
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for pkg, events := range r.results {

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/godist/godist/collector"
+	"github.com/godist/godist/report"
+	"github.com/godist/godist/scheduler"
+	"gotest.tools/gotestsum/testjson"
+)
+
+// runMerge is `godist merge FILE...`: the -json streams of CI shards
+// (`godist --shard I/N -json`, or go test -json runs over disjoint
+// packages) combined into one stream and reported like one run: go test's
+// text by default, -json, a gotestsum --format, --jsonfile, --junitfile;
+// the exit status is the combined run's.
+func runMerge(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("godist merge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the merged go test -json stream")
+	verbose := fs.Bool("v", false, "print go test -v text")
+	format := fs.String("format", "", "a gotestsum format name")
+	jsonFile := fs.String("jsonfile", "", "also write the merged JSON stream to this file")
+	junitFile := fs.String("junitfile", "", "also write JUnit XML to this file")
+	histFile := fs.String("history", "", "record the merged run's test durations in this history file")
+	if err := fs.Parse(args); err != nil {
+		return report.ExitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "usage: godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] FILE...")
+		return report.ExitUsage
+	}
+	var streams [][]collector.Event
+	for _, name := range fs.Args() {
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintf(stderr, "godist merge: %v\n", err)
+			return report.ExitUsage
+		}
+		events, err := collector.ReadEvents(f)
+		f.Close()
+		if err != nil {
+			fmt.Fprintf(stderr, "godist merge: %s: %v\n", name, err)
+			return report.ExitUsage
+		}
+		streams = append(streams, events)
+	}
+	status := &report.Status{}
+	renderers := []report.Renderer{status}
+	var files []*os.File
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	switch {
+	case *asJSON:
+		renderers = append(renderers, report.NewJSON(stdout))
+	case *format != "":
+		r, err := report.NewFormatOptions(*format, stdout, stderr, report.FormatOptions{Summary: testjson.SummarizeAll})
+		if err != nil {
+			fmt.Fprintf(stderr, "godist merge: --format: %v\n", err)
+			return report.ExitUsage
+		}
+		renderers = append(renderers, r)
+	default:
+		renderers = append(renderers, report.NewText(stdout, stderr, *verbose))
+	}
+	for _, out := range []struct {
+		path  string
+		junit bool
+	}{{*jsonFile, false}, {*junitFile, true}} {
+		if out.path == "" {
+			continue
+		}
+		f, err := os.Create(out.path)
+		if err != nil {
+			fmt.Fprintf(stderr, "godist merge: %v\n", err)
+			return report.ExitFailed
+		}
+		files = append(files, f)
+		if !out.junit {
+			renderers = append(renderers, report.NewJSON(f))
+			continue
+		}
+		j, err := report.NewJUnit(f, report.JUnitOptions{})
+		if err != nil {
+			fmt.Fprintf(stderr, "godist merge: %v\n", err)
+			return report.ExitFailed
+		}
+		renderers = append(renderers, j)
+	}
+	out := report.Tee(renderers...)
+	var err error
+	merged := collector.MergeStreams(streams)
+	for _, e := range merged {
+		if err = out.Event(e); err != nil {
+			break
+		}
+	}
+	err = errors.Join(err, out.Close())
+	if *histFile != "" {
+		err = errors.Join(err, recordHistory(*histFile, merged))
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "godist merge: %v\n", err)
+	}
+	return report.ExitCode(err, status)
+}
+
+// recordHistory adds the durations of a merged run to a history file, so
+// that the next sharded run splits by them.
+func recordHistory(path string, events []collector.Event) error {
+	hist, err := scheduler.LoadHistory(path)
+	if err != nil {
+		return err
+	}
+	byPkg := map[string][]collector.Event{}
+	for _, e := range events {
+		if e.Test != "" {
+			byPkg[e.Package] = append(byPkg[e.Package], e)
+		}
+	}
+	for pkg, evs := range byPkg {
+		res := scheduler.ResultFromEvents(time.Time{}, evs)
+		res.Startup = 0
+		hist.Record(pkg, res)
+	}
+	return hist.Save()
+}
