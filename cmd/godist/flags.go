@@ -127,6 +127,7 @@ type options struct {
 	maxFail          int           // --maxfail: stop scheduling after this many failed tests (0: never)
 	maxWorkerRestart int           // --max-worker-restart (-1: 4 × workers, xdist's default)
 	rerunFails       int           // --rerun-fails[=N]: rerun failed tests up to N times
+	slowest          int           // --slowest N: list the N slowest tests at the end
 	shardIndex       int           // --shard I/N: 0-based I
 	shardCount       int           // --shard I/N: N (0: no sharding)
 }
@@ -198,8 +199,10 @@ func parseArgs(args []string) (*options, error) {
 				return nil, err
 			}
 			switch m := distMode(v); m {
-			case distLoad, distLoadPkg, distEach, distNo:
+			case distLoad, distLoadPkg, distNo:
 				o.dist = m
+			case distEach:
+				return nil, usagef("godist: --dist each is not supported yet (every worker running every test needs per-worker package streams); use --tx with one worker per platform and --dist loadpkg")
 			default:
 				return nil, usagef("godist: --dist %q: want one of load, loadpkg, each, no", v)
 			}
@@ -211,7 +214,7 @@ func parseArgs(args []string) (*options, error) {
 			}
 			o.historyFile = v
 			continue
-		case "format", "jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart", "shard":
+		case "format", "jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart", "shard", "slowest":
 			v, err := needValue()
 			if err != nil {
 				return nil, err
@@ -310,14 +313,17 @@ func (o *options) setGodist(name, v string) error {
 			return usagef("godist: --test-timeout %q: want a positive duration such as 30s", v)
 		}
 		o.testTimeout = d
-	case "maxfail", "max-worker-restart":
+	case "maxfail", "max-worker-restart", "slowest":
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return usagef("godist: --%s %q: want a non-negative number", name, v)
 		}
-		if name == "maxfail" {
+		switch name {
+		case "maxfail":
 			o.maxFail = n
-		} else {
+		case "slowest":
+			o.slowest = n
+		default:
 			o.maxWorkerRestart = n
 		}
 	}

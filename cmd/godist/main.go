@@ -58,7 +58,7 @@ godist flags:
   -n N|auto        N local worker processes (default auto: one per CPU)
   --tx SPEC        gateway spec, repeatable: 4*popen, socket=HOST:PORT, exec=CMD
   --dist MODE      load (single tests, default), loadpkg (whole packages),
-                   each (every worker runs everything), no (no workers)
+                   no (no workers, like go test); each is not supported yet
   --history FILE   test-duration history file (default: user cache dir)
   --shard I/N      run part I of N, balanced by the history (CI matrices;
                    combine the parts' -json output with godist merge)
@@ -71,6 +71,7 @@ godist flags:
   --rerun-fails[=N] rerun failed tests up to N times (default 2); flaky
                    tests that pass on a rerun do not fail the run
   --maxfail N      stop scheduling after N failed tests
+  --slowest N      list the N slowest tests at the end
   --max-worker-restart N  replace lost popen workers at most N times
                    (default 4 x workers)
 

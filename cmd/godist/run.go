@@ -436,6 +436,7 @@ func (r *testRun) end(err error) int {
 		}
 	}
 	r.writeStats()
+	r.printSlowest()
 	if r.opts.rerunFails > 0 {
 		if flaky := r.flaky(); len(flaky) > 0 && !r.opts.json {
 			fmt.Fprintf(r.stdout, "godist: %d flaky tests (failed, then passed on a rerun):\n", len(flaky))
@@ -597,6 +598,41 @@ func (r *testRun) saveHistory() {
 	}
 	if err := r.hist.Save(); err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(r.stderr, "godist: saving duration history: %v\n", err)
+	}
+}
+
+// printSlowest lists the --slowest N top-level tests, like gotestsum's
+// tool slowest, after the run's output (not in -json mode: stdout is JSON).
+func (r *testRun) printSlowest() {
+	if r.opts.slowest == 0 || r.opts.json {
+		return
+	}
+	type slow struct {
+		name string
+		secs float64
+	}
+	var all []slow
+	r.mu.Lock()
+	for pkg, events := range r.results {
+		for _, e := range events {
+			if e.Elapsed != nil && !strings.Contains(e.Test, "/") && e.Action != "run" {
+				all = append(all, slow{pkg + " " + e.Test, *e.Elapsed})
+			}
+		}
+	}
+	r.mu.Unlock()
+	slices.SortFunc(all, func(a, b slow) int {
+		if a.secs != b.secs {
+			if a.secs > b.secs {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	fmt.Fprintf(r.stdout, "godist: %d slowest tests:\n", min(r.opts.slowest, len(all)))
+	for _, s := range all[:min(r.opts.slowest, len(all))] {
+		fmt.Fprintf(r.stdout, "%8.2fs  %s\n", s.secs, s.name)
 	}
 }
 
