@@ -7,13 +7,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/godist/godist/collector"
+	"go.uber.org/goleak"
 )
 
 // The end-to-end tests run the real godist binary, built once, against the
@@ -329,8 +329,11 @@ func TestMain(m *testing.M) {
 	toolsDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
-	if code == 0 && runtime.NumGoroutine() > 10 {
-		fmt.Fprintf(os.Stderr, "goroutines left: %d\n", runtime.NumGoroutine())
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }

@@ -49,6 +49,7 @@ func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]strin
 		stopWatchdog = watch.watchdog(r.opts.testTimeout, kill)
 	}
 	res, err := x.pool.runner(w).runProc(ctx, req, watch)
+	r.noteBusy(w, time.Since(start), len(u.Tests))
 	overdue := ""
 	if stopWatchdog != nil {
 		overdue = stopWatchdog()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -92,9 +93,11 @@ type testRun struct {
 	results     map[string][]collector.Event // import path -> run and result events, for the history
 	startups    map[string][]time.Duration   // import path -> measured process start-ups
 	stats       runStats
+	started     time.Time
 
-	reruns         map[string]int    // "pkg\x00Test" -> reruns so far (--rerun-fails)
-	lastOutcome    map[string]string // "pkg Test" -> last outcome of a top-level test
+	reruns         map[string]int     // "pkg\x00Test" -> reruns so far (--rerun-fails)
+	lastOutcome    map[string]string  // "pkg Test" -> last outcome of a top-level test
+	busy           map[int]*workerUse // per worker slot
 	stopScheduling func()
 	failedTests    int // top-level test failures so far, for -failfast/--maxfail
 }
@@ -162,6 +165,7 @@ func (r *testRun) countFailures(n int) {
 }
 
 func (r *testRun) run(ctx context.Context) int {
+	r.started = time.Now()
 	o := r.opts
 	var err error
 	if r.filter, err = scheduler.NewFilter(o.run, o.skip); err != nil {
@@ -284,7 +288,9 @@ func (r *testRun) run(ctx context.Context) int {
 	}
 	r.giveUp(left, runErr)
 	r.saveHistory()
-	return r.end(ctx.Err())
+	code := r.end(ctx.Err())
+	r.printWorkers(time.Since(r.started), pool.restartCount())
+	return code
 }
 
 // plan splits the runnable packages into units for the workers.
@@ -523,6 +529,7 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	r.outstanding = map[string]int{}
 	r.results = map[string][]collector.Event{}
 	r.reruns = map[string]int{}
+	r.busy = map[int]*workerUse{}
 	r.lastOutcome = map[string]string{}
 	r.startups = map[string][]time.Duration{}
 	if o.coverProfile != "" {
@@ -598,6 +605,45 @@ func (r *testRun) saveHistory() {
 	}
 	if err := r.hist.Save(); err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(r.stderr, "godist: saving duration history: %v\n", err)
+	}
+}
+
+// workerUse is what one worker slot did.
+type workerUse struct {
+	busy      time.Duration
+	processes int
+	tests     int
+}
+
+func (r *testRun) noteBusy(w int, d time.Duration, tests int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u := r.busy[w]
+	if u == nil {
+		u = &workerUse{}
+		r.busy[w] = u
+	}
+	u.busy += d
+	u.processes++
+	u.tests += tests
+}
+
+// printWorkers prints a utilisation line per worker after a --format
+// summary: busy time and share of the run, processes, tests, restarts.
+func (r *testRun) printWorkers(elapsed time.Duration, restarts int) {
+	if r.opts.format == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	slots := slices.Sorted(maps.Keys(r.busy))
+	for _, w := range slots {
+		u := r.busy[w]
+		fmt.Fprintf(r.stdout, "[gw%d] busy %.2fs (%.0f%%), %d processes, %d tests\n",
+			w, u.busy.Seconds(), 100*u.busy.Seconds()/max(elapsed.Seconds(), 1e-9), u.processes, u.tests)
+	}
+	if restarts > 0 {
+		fmt.Fprintf(r.stdout, "workers restarted: %d\n", restarts)
 	}
 }
 
