@@ -366,3 +366,26 @@ func TestShardsMerge(t *testing.T) {
 		t.Errorf("--shard 4/3: exit %d, stderr %q", bad.code, bad.stderr)
 	}
 }
+
+// TestDistEach: every worker runs everything; each worker's results are
+// reported as PKG@gwN and equal go test's.
+func TestDistEach(t *testing.T) {
+	dir := fixture(t, "basic")
+	args := []string{"./pass/", "./fail/", "./nottests/"}
+	want := outcomes(t, runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, args...)...).stdout)
+	got := runGodist(t, dir, append([]string{"-json", "-n", "2", "--dist", "each"}, args...)...)
+	if got.code != 1 {
+		t.Errorf("exit code %d, want 1", got.code)
+	}
+	all := outcomes(t, got.stdout)
+	for _, gw := range []string{"gw0", "gw1"} {
+		per := map[string][]string{}
+		for key, actions := range all {
+			pkg, test, _ := strings.Cut(key, " ")
+			if base, ok := strings.CutSuffix(pkg, "@"+gw); ok {
+				per[base+" "+test] = actions
+			}
+		}
+		t.Run(gw, func(t *testing.T) { diffOutcomes(t, want, per) })
+	}
+}

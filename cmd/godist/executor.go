@@ -20,11 +20,14 @@ type executor struct {
 	// procCtx bounds test processes: the run's context, not the
 	// dispatcher's, so that -failfast lets running batches finish.
 	procCtx context.Context
+	lane    *lane // w indexes lane.slots
 }
 
-func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]string, error) {
+func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) ([]string, error) {
 	r := x.run
 	ctx := x.procCtx
+	w := x.lane.slots[laneSlot]
+	key := u.Pkg.ImportPath + x.lane.suffix // the package as reported
 	pkg := u.Pkg.ImportPath
 	r.mu.Lock()
 	bin := r.binaries[pkg]
@@ -32,7 +35,7 @@ func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]strin
 	n := r.stats.TestProcesses
 	r.mu.Unlock()
 
-	m := r.mergers[pkg]
+	m := r.mergers[key]
 	m.Start()
 	conv := m.NewProcess(u.Tests, true)
 	cover := ""
@@ -59,14 +62,14 @@ func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]strin
 		pr := conv.Abort(fmt.Sprintf("godist: worker gw%d lost: %v", w, err))
 		notRun := append([]string{}, pr.Requeue...)
 		requeued := len(notRun) > 0 || len(u.Tests) == 0
-		r.unitDone(u, requeued)
+		r.unitDone(key, requeued)
 		if ctx.Err() != nil {
 			return notRun, err
 		}
 		if x.pool.replace(ctx, w, err) {
 			if len(u.Tests) == 0 && len(notRun) == 0 {
 				// Nothing to requeue by name: run the unit again as it was.
-				r.unitDone(u, false)
+				r.unitDone(key, false)
 			}
 			return notRun, nil
 		}
@@ -79,11 +82,11 @@ func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]strin
 	pr := conv.Finish(res.ExitCode, reason)
 	if d, ok := watch.startup(); ok {
 		r.mu.Lock()
-		r.startups[pkg] = append(r.startups[pkg], d)
+		r.startups[key] = append(r.startups[key], d)
 		r.mu.Unlock()
 	}
 	if cover != "" {
-		if err := r.coverage.add(pkg, cover); err != nil {
+		if err := r.coverage.add(key, cover); err != nil {
 			m.Fail("godist: coverage: " + err.Error())
 		}
 	}
@@ -103,8 +106,8 @@ func (x *executor) Execute(_ context.Context, w int, u *scheduler.Unit) ([]strin
 		// running the same binary again would fail the same way.
 		notRun = nil
 	}
-	notRun = append(notRun, r.rerunsFor(pkg, failed)...)
-	r.unitDone(u, len(notRun) > 0)
+	notRun = append(notRun, r.rerunsFor(key, failed)...)
+	r.unitDone(key, len(notRun) > 0)
 	return notRun, nil
 }
 

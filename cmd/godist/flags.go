@@ -199,10 +199,8 @@ func parseArgs(args []string) (*options, error) {
 				return nil, err
 			}
 			switch m := distMode(v); m {
-			case distLoad, distLoadPkg, distNo:
+			case distLoad, distLoadPkg, distNo, distEach:
 				o.dist = m
-			case distEach:
-				return nil, usagef("godist: --dist each is not supported yet (every worker running every test needs per-worker package streams); use --tx with one worker per platform and --dist loadpkg")
 			default:
 				return nil, usagef("godist: --dist %q: want one of load, loadpkg, each, no", v)
 			}
@@ -271,6 +269,9 @@ func parseArgs(args []string) (*options, error) {
 		}
 	}
 	o.workersExplicit = workersSet
+	if o.dist == distEach && o.shardCount > 1 {
+		return nil, usagef("godist: --dist each runs everything everywhere; it does not combine with --shard")
+	}
 	if _, err := gateway.ParseSpecs(o.txSpecs); err != nil {
 		return nil, usagef("godist: --tx: %v", err)
 	}

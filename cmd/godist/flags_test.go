@@ -69,7 +69,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"-timeout", "soon"}, `invalid value "soon" for -timeout`},
 		{[]string{"-v=maybe"}, `invalid boolean value "maybe" for -v`},
 		{[]string{"-n", "-1"}, `-n "-1"`},
-		{[]string{"--dist", "each"}, "--dist each is not supported yet"},
+		{[]string{"--dist", "each", "--shard", "1/2"}, "does not combine with --shard"},
 		{[]string{"--tx", "popen//colour=red"}, "colour"},
 		{[]string{"--shard", "0/2"}, "--shard"},
 		{[]string{"--format", "fancy"}, "testname"},

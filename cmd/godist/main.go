@@ -58,7 +58,8 @@ godist flags:
   -n N|auto        N local worker processes (default auto: one per CPU)
   --tx SPEC        gateway spec, repeatable: 4*popen, socket=HOST:PORT, exec=CMD
   --dist MODE      load (single tests, default), loadpkg (whole packages),
-                   no (no workers, like go test); each is not supported yet
+                   each (every worker runs everything, reported as PKG@gwN),
+                   no (no workers, like go test)
   --history FILE   test-duration history file (default: user cache dir)
   --shard I/N      run part I of N, balanced by the history (CI matrices;
                    combine the parts' -json output with godist merge)

@@ -98,6 +98,7 @@ type testRun struct {
 	reruns         map[string]int     // "pkg\x00Test" -> reruns so far (--rerun-fails)
 	lastOutcome    map[string]string  // "pkg Test" -> last outcome of a top-level test
 	busy           map[int]*workerUse // per worker slot
+	lanes          []*lane
 	stopScheduling func()
 	failedTests    int // top-level test failures so far, for -failfast/--maxfail
 }
@@ -134,6 +135,32 @@ func (r *testRun) flaky() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// lane is a set of worker slots with a queue of its own: one for the whole
+// run, or, with --dist each, one per worker, whose packages are reported
+// as PKG@gwN so that every worker's results stand apart.
+type lane struct {
+	suffix string // appended to package names: "" or "@gwN"
+	slots  []int  // worker slots; nil: all of them
+	d      *scheduler.Dispatcher
+	units  map[string][]*scheduler.Unit // import path -> this lane's units
+	left   []*scheduler.Unit
+	err    error
+}
+
+func (r *testRun) eachMode() bool { return r.opts.dist == distEach }
+
+// makeLanes makes one lane, or one per worker with --dist each.
+func (r *testRun) makeLanes() []*lane {
+	if !r.eachMode() {
+		return []*lane{{}}
+	}
+	var lanes []*lane
+	for w := range r.workerCount() {
+		lanes = append(lanes, &lane{suffix: fmt.Sprintf("@gw%d", w), slots: []int{w}})
+	}
+	return lanes
 }
 
 // errStopped says scheduling stopped on -failfast or --maxfail.
@@ -223,6 +250,7 @@ func (r *testRun) run(ctx context.Context) int {
 		}
 		pkgs = kept
 	}
+	r.lanes = r.makeLanes()
 	if err := r.openOutput(pkgs, runOrder); err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		var uerr *usageError
@@ -233,16 +261,24 @@ func (r *testRun) run(ctx context.Context) int {
 	}
 	for _, p := range pkgs {
 		if noTests[p.ImportPath] {
-			r.mergers[p.ImportPath].NoTestFiles()
+			for _, ln := range r.lanes {
+				r.mergers[p.ImportPath+ln.suffix].NoTestFiles()
+			}
 		}
 	}
 	units := r.plan(runnable)
-
-	// A rerun of failed tests comes back like a stall; let it.
-	d := scheduler.NewDispatcher(scheduler.DispatchOptions{MaxStalls: max(3, o.rerunFails+2)})
-	byPkg := map[string][]*scheduler.Unit{}
-	for _, u := range units {
-		byPkg[u.Pkg.ImportPath] = append(byPkg[u.Pkg.ImportPath], u)
+	for _, ln := range r.lanes {
+		// A rerun of failed tests comes back like a stall; let it.
+		ln.d = scheduler.NewDispatcher(scheduler.DispatchOptions{MaxStalls: max(3, o.rerunFails+2)})
+		ln.units = map[string][]*scheduler.Unit{}
+		for _, u := range units {
+			if ln.suffix != "" {
+				c := *u // every lane runs its own copy
+				u = &c
+			}
+			ln.units[u.Pkg.ImportPath] = append(ln.units[u.Pkg.ImportPath], u)
+			r.outstanding[u.Pkg.ImportPath+ln.suffix]++
+		}
 	}
 	var reqs []scheduler.BuildRequest
 	for _, pt := range runnable {
@@ -257,10 +293,12 @@ func (r *testRun) run(ctx context.Context) int {
 	buildWG.Add(1)
 	go func() {
 		defer buildWG.Done()
-		defer d.CloseAdd()
-		scheduler.BuildAll(buildCtx, reqs, o.buildP, func(res scheduler.BuildResult) {
-			r.built(res, byPkg[res.Pkg.ImportPath], d)
-		})
+		defer func() {
+			for _, ln := range r.lanes {
+				ln.d.CloseAdd()
+			}
+		}()
+		scheduler.BuildAll(buildCtx, reqs, o.buildP, r.built)
 		r.mu.Lock()
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
 		r.mu.Unlock()
@@ -270,7 +308,9 @@ func (r *testRun) run(ctx context.Context) int {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		cancelBuilds()
 		buildWG.Wait()
-		r.giveUp(d.Remaining(), err)
+		for _, ln := range r.lanes {
+			r.giveUp(ln, ln.d.Remaining(), err)
+		}
 		return r.end(err)
 	}
 	defer pool.close()
@@ -279,14 +319,29 @@ func (r *testRun) run(ctx context.Context) int {
 	dctx, stopScheduling := context.WithCancel(ctx)
 	defer stopScheduling()
 	r.stopScheduling = stopScheduling
-	exec := &executor{run: r, pool: pool, procCtx: ctx}
-	left, runErr := d.Run(dctx, pool.size(), exec)
-	buildWG.Wait()
-	left = append(left, d.Remaining()...)
-	if ctx.Err() == nil && dctx.Err() != nil {
-		runErr = r.failStop()
+	var laneWG sync.WaitGroup
+	for _, ln := range r.lanes {
+		if ln.slots == nil {
+			for w := range pool.size() {
+				ln.slots = append(ln.slots, w)
+			}
+		}
+		laneWG.Add(1)
+		go func() {
+			defer laneWG.Done()
+			exec := &executor{run: r, pool: pool, procCtx: ctx, lane: ln}
+			ln.left, ln.err = ln.d.Run(dctx, len(ln.slots), exec)
+		}()
 	}
-	r.giveUp(left, runErr)
+	laneWG.Wait()
+	buildWG.Wait()
+	for _, ln := range r.lanes {
+		left, runErr := append(ln.left, ln.d.Remaining()...), ln.err
+		if ctx.Err() == nil && dctx.Err() != nil {
+			runErr = r.failStop()
+		}
+		r.giveUp(ln, left, runErr)
+	}
 	r.saveHistory()
 	code := r.end(ctx.Err())
 	r.printWorkers(time.Since(r.started), pool.restartCount())
@@ -303,56 +358,54 @@ func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
 	if r.opts.dist == distNo {
 		workers = r.opts.buildP
 	}
-	units := scheduler.Plan(pts, r.hist, max(workers, 1), opts)
-	for _, u := range units {
-		r.outstanding[u.Pkg.ImportPath]++
-	}
-	return units
+	return scheduler.Plan(pts, r.hist, max(workers, 1), opts)
 }
 
 // built receives one build result: a failure is reported at once, a binary
 // releases the package's units to the workers.
-func (r *testRun) built(res scheduler.BuildResult, units []*scheduler.Unit, d *scheduler.Dispatcher) {
-	m := r.mergers[res.Pkg.ImportPath]
-	if res.Err != nil {
-		failed := res.FailedBuild
-		if failed == "" {
-			failed = res.Pkg.ImportPath + " [" + res.Pkg.ImportPath + ".test]"
-		}
-		output := res.Output
-		if output == "" {
-			output = res.Err.Error() + "\n"
-		}
-		if res.SetupFailed {
-			m.SetupFailed(failed, output)
-		} else {
-			m.BuildFailed(failed, output)
-		}
+func (r *testRun) built(res scheduler.BuildResult) {
+	pkg := res.Pkg.ImportPath
+	if res.Err == nil && !res.NoTestFiles {
 		r.mu.Lock()
-		delete(r.outstanding, res.Pkg.ImportPath)
+		r.binaries[pkg] = res.Binary
 		r.mu.Unlock()
+		for _, ln := range r.lanes {
+			ln.d.Add(ln.units[pkg]...)
+		}
 		return
 	}
-	if res.NoTestFiles {
-		m.NoTestFiles()
+	for _, ln := range r.lanes {
+		m := r.mergers[pkg+ln.suffix]
+		switch {
+		case res.NoTestFiles:
+			m.NoTestFiles()
+		default:
+			failed := res.FailedBuild
+			if failed == "" {
+				failed = pkg + " [" + pkg + ".test]"
+			}
+			output := res.Output
+			if output == "" {
+				output = res.Err.Error() + "\n"
+			}
+			if res.SetupFailed {
+				m.SetupFailed(failed, output)
+			} else {
+				m.BuildFailed(failed, output)
+			}
+		}
 		r.mu.Lock()
-		delete(r.outstanding, res.Pkg.ImportPath)
+		delete(r.outstanding, pkg+ln.suffix)
 		r.mu.Unlock()
-		return
 	}
-	r.mu.Lock()
-	r.binaries[res.Pkg.ImportPath] = res.Binary
-	r.mu.Unlock()
-	d.Add(units...)
 }
 
 // unitDone is called after each unit; requeued reports whether some of its
 // tests go round again. The package ends with its last unit.
-func (r *testRun) unitDone(u *scheduler.Unit, requeued bool) {
+func (r *testRun) unitDone(pkg string, requeued bool) {
 	if requeued {
 		return
 	}
-	pkg := u.Pkg.ImportPath
 	r.mu.Lock()
 	r.outstanding[pkg]--
 	last := r.outstanding[pkg] == 0
@@ -376,10 +429,11 @@ func (r *testRun) finishPackage(pkg string) {
 }
 
 // giveUp reports the units the dispatcher could not run.
-func (r *testRun) giveUp(left []*scheduler.Unit, why error) {
+func (r *testRun) giveUp(ln *lane, left []*scheduler.Unit, why error) {
 	notRun := map[string][]string{}
 	for _, u := range left {
-		notRun[u.Pkg.ImportPath] = append(notRun[u.Pkg.ImportPath], u.Tests...)
+		key := u.Pkg.ImportPath + ln.suffix
+		notRun[key] = append(notRun[key], u.Tests...)
 	}
 	reason := "godist: gave up after repeated crashes before any test started"
 	switch {
@@ -393,9 +447,11 @@ func (r *testRun) giveUp(left []*scheduler.Unit, why error) {
 	r.mu.Lock()
 	var pending []string
 	for pkg := range r.outstanding {
-		pending = append(pending, pkg)
+		if strings.HasSuffix(pkg, ln.suffix) && (ln.suffix != "" || !r.eachMode()) {
+			pending = append(pending, pkg)
+			delete(r.outstanding, pkg)
+		}
 	}
-	r.outstanding = map[string]int{}
 	r.mu.Unlock()
 	for _, pkg := range pending {
 		m := r.mergers[pkg]
@@ -504,9 +560,14 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	}
 	r.out = report.Tee(renderers...)
 	var names []string
+	order := map[string][]string{}
 	for _, p := range pkgs {
-		names = append(names, p.ImportPath)
+		for _, ln := range r.lanes {
+			names = append(names, p.ImportPath+ln.suffix)
+			order[p.ImportPath+ln.suffix] = runOrder[p.ImportPath]
+		}
 	}
+	runOrder = order
 	sink := func(e collector.Event) {
 		r.observe(e)
 		r.out.Event(e)
@@ -518,12 +579,12 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	}
 	r.seq = collector.NewSequencer(names, mode, sink)
 	r.mergers = map[string]*collector.Merger{}
-	for _, p := range pkgs {
-		m := collector.NewMerger(p.ImportPath, nil, r.seq.Emit)
+	for _, key := range names {
+		m := collector.NewMerger(key, nil, r.seq.Emit)
 		if o.rerunFails > 0 {
 			m.SetReruns()
 		}
-		r.mergers[p.ImportPath] = m
+		r.mergers[key] = m
 	}
 	r.binaries = map[string]string{}
 	r.outstanding = map[string]int{}
@@ -596,6 +657,9 @@ func (r *testRun) saveHistory() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for pkg, events := range r.results {
+		if r.eachMode() {
+			continue // every worker ran everything: not one run's durations
+		}
 		res := scheduler.ResultFromEvents(time.Time{}, events)
 		res.Startup = 0
 		if s := r.startups[pkg]; len(s) > 0 {

@@ -45,13 +45,9 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 		r.noteWorkers(len(pool.runners), start)
 		return pool, nil
 	}
-	specTexts := append([]string(nil), o.txSpecs...)
-	if o.workers > 0 && (len(o.txSpecs) == 0 || o.workersExplicit) {
-		specTexts = append(specTexts, strconv.Itoa(o.workers)+"*popen")
-	}
-	specs, err := gateway.ParseSpecs(specTexts)
+	specs, err := r.workerSpecs()
 	if err != nil {
-		return nil, &usageError{msg: "godist: --tx: " + err.Error()}
+		return nil, err
 	}
 	sctx, cancel := context.WithTimeout(ctx, workerStartTimeout)
 	defer cancel()
@@ -75,6 +71,30 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	}
 	r.noteWorkers(len(pool.runners), start)
 	return pool, nil
+}
+
+// workerSpecs are the gateways of the run: the --tx specs, plus -n N popen
+// workers unless only --tx was given.
+func (r *testRun) workerSpecs() ([]gateway.Spec, error) {
+	o := r.opts
+	specTexts := append([]string(nil), o.txSpecs...)
+	if o.workers > 0 && (len(o.txSpecs) == 0 || o.workersExplicit) {
+		specTexts = append(specTexts, strconv.Itoa(o.workers)+"*popen")
+	}
+	specs, err := gateway.ParseSpecs(specTexts)
+	if err != nil {
+		return nil, &usageError{msg: "godist: --tx: " + err.Error()}
+	}
+	return specs, nil
+}
+
+// workerCount is how many workers startWorkers will open.
+func (r *testRun) workerCount() int {
+	if r.opts.dist == distNo {
+		return max(r.opts.buildP, 1)
+	}
+	specs, _ := r.workerSpecs()
+	return len(specs)
 }
 
 func (p *workerPool) size() int { return len(p.runners) }
