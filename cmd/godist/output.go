@@ -1,0 +1,207 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/godist/godist/collector"
+	"github.com/godist/godist/report"
+	"github.com/godist/godist/scheduler"
+	"gotest.tools/gotestsum/testjson"
+)
+
+// openOutput sets up the renderers and one merger per package.
+func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]string) error {
+	o := r.opts
+	r.status = &report.Status{}
+	var out report.Renderer
+	mode := collector.Ordered
+	switch {
+	case o.json:
+		out = report.NewJSON(r.stdout)
+		mode = collector.Streaming
+	case o.format != "":
+		f, err := report.NewFormatOptions(o.format, r.stdout, r.stderr, report.FormatOptions{Summary: testjson.SummarizeAll})
+		if err != nil {
+			return &usageError{msg: "godist: --format: " + err.Error()}
+		}
+		out = f
+	default:
+		out = report.NewTextOptions(r.stdout, r.stderr, report.TextOptions{
+			Verbose: o.verbose || o.listSet, // go test shows -list output like -v output
+			// go test with no package arguments prints differently.
+			LocalDir: !o.explicitPackages,
+		})
+	}
+	renderers := []report.Renderer{r.status, out}
+	if o.jsonFile != "" {
+		f, err := r.createFile(o.jsonFile)
+		if err != nil {
+			return err
+		}
+		renderers = append(renderers, report.NewJSON(f))
+	}
+	if o.junitFile != "" {
+		f, err := r.createFile(o.junitFile)
+		if err != nil {
+			return err
+		}
+		j, err := report.NewJUnit(f, report.JUnitOptions{})
+		if err != nil {
+			return err
+		}
+		renderers = append(renderers, j)
+	}
+	r.out = report.Tee(renderers...)
+	var names []string
+	order := map[string][]string{}
+	for _, p := range pkgs {
+		for _, ln := range r.lanes {
+			names = append(names, p.ImportPath+ln.suffix)
+			order[p.ImportPath+ln.suffix] = runOrder[p.ImportPath]
+		}
+	}
+	runOrder = order
+	sink := func(e collector.Event) {
+		r.observe(e)
+		r.out.Event(e)
+	}
+	if mode == collector.Ordered {
+		// Text shows each package as one process would have run it.
+		r.reorder = collector.NewReorderer(runOrder, sink)
+		sink = r.reorder.Emit
+	}
+	r.seq = collector.NewSequencer(names, mode, sink)
+	r.mergers = map[string]*collector.Merger{}
+	for _, key := range names {
+		m := collector.NewMerger(key, nil, r.seq.Emit)
+		if o.rerunFails > 0 {
+			m.SetReruns()
+		}
+		r.mergers[key] = m
+	}
+	r.binaries = map[string]string{}
+	r.outstanding = map[string]int{}
+	r.results = map[string][]collector.Event{}
+	r.reruns = map[string]int{}
+	r.busy = map[int]*workerUse{}
+	r.lastOutcome = map[string]string{}
+	r.startups = map[string][]time.Duration{}
+	if o.coverProfile != "" {
+		r.coverage = newCoverMerger()
+	}
+	return nil
+}
+
+// observe sees every event on its way out: test results feed the history
+// and the run's figures. It runs under the sequencer's lock.
+func (r *testRun) observe(e collector.Event) {
+	if e.Test == "" {
+		return
+	}
+	switch e.Action {
+	case "run", "pass", "fail", "skip":
+	default:
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Elapsed != nil && !strings.Contains(e.Test, "/") {
+		r.lastOutcome[e.Package+" "+e.Test] = e.Action
+	}
+	r.results[e.Package] = append(r.results[e.Package], collector.Event{
+		Time: e.Time, Action: e.Action, Package: e.Package, Test: e.Test, Elapsed: e.Elapsed,
+	})
+	if e.Elapsed != nil && !strings.Contains(e.Test, "/") {
+		r.stats.TotalTestSeconds += *e.Elapsed
+		r.stats.LongestTest = max(r.stats.LongestTest, *e.Elapsed)
+	}
+}
+
+// workerUse is what one worker slot did.
+type workerUse struct {
+	busy      time.Duration
+	processes int
+	tests     int
+}
+
+func (r *testRun) noteBusy(w int, d time.Duration, tests int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	u := r.busy[w]
+	if u == nil {
+		u = &workerUse{}
+		r.busy[w] = u
+	}
+	u.busy += d
+	u.processes++
+	u.tests += tests
+}
+
+// printWorkers prints a utilisation line per worker after a --format
+// summary: busy time and share of the run, processes, tests, restarts.
+func (r *testRun) printWorkers(elapsed time.Duration, restarts int) {
+	if r.opts.format == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	slots := slices.Sorted(maps.Keys(r.busy))
+	for _, w := range slots {
+		u := r.busy[w]
+		fmt.Fprintf(r.stdout, "[gw%d] busy %.2fs (%.0f%%), %d processes, %d tests\n",
+			w, u.busy.Seconds(), 100*u.busy.Seconds()/max(elapsed.Seconds(), 1e-9), u.processes, u.tests)
+	}
+	if restarts > 0 {
+		fmt.Fprintf(r.stdout, "workers restarted: %d\n", restarts)
+	}
+}
+
+// printSlowest lists the --slowest N top-level tests, like gotestsum's
+// tool slowest, after the run's output (not in -json mode: stdout is JSON).
+func (r *testRun) printSlowest() {
+	if r.opts.slowest == 0 || r.opts.json {
+		return
+	}
+	type slow struct {
+		name string
+		secs float64
+	}
+	var all []slow
+	r.mu.Lock()
+	for pkg, events := range r.results {
+		for _, e := range events {
+			if e.Elapsed != nil && !strings.Contains(e.Test, "/") && e.Action != "run" {
+				all = append(all, slow{pkg + " " + e.Test, *e.Elapsed})
+			}
+		}
+	}
+	r.mu.Unlock()
+	slices.SortFunc(all, func(a, b slow) int {
+		if a.secs != b.secs {
+			if a.secs > b.secs {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	fmt.Fprintf(r.stdout, "godist: %d slowest tests:\n", min(r.opts.slowest, len(all)))
+	for _, s := range all[:min(r.opts.slowest, len(all))] {
+		fmt.Fprintf(r.stdout, "%8.2fs  %s\n", s.secs, s.name)
+	}
+}
+
+// createFile creates an output file the user named; end closes it.
+func (r *testRun) createFile(path string) (*os.File, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	r.files = append(r.files, f)
+	return f, nil
+}
