@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,21 +47,29 @@ func children(pid int) []int {
 	return out
 }
 
-// testProcessesLeft lists processes still running a test binary whose
-// -test.run names one of the given tests.
-func testProcessesLeft(marker string) []string {
+// processesWithEnv lists the processes whose environment holds env (a
+// NAME=VALUE unique to one test), with their command lines.
+func processesWithEnv(env string) []string {
 	var left []string
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
-		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err == nil && bytes.Contains(cmd, []byte(marker)) && bytes.Contains(cmd, []byte("-test.v=test2json")) {
-			left = append(left, e.Name()+": "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		environ, err := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		if err != nil || !slices.Contains(strings.Split(string(environ), "\x00"), env) {
+			continue
 		}
+		cmd, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		left = append(left, e.Name()+": "+strings.ReplaceAll(string(cmd), "\x00", " "))
 	}
 	return left
+}
+
+// isWorker reports whether pid is a godist worker process.
+func isWorker(pid int) bool {
+	cmd, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return err == nil && bytes.HasSuffix(bytes.TrimRight(cmd, "\x00"), []byte("worker"))
 }
 
 // TestChaosWorkersKilled kills worker processes at random moments of a run
@@ -91,7 +101,9 @@ loop:
 			done <- nil
 			break loop
 		case <-time.After(time.Duration(300+rng.IntN(500)) * time.Millisecond):
-			if kids := children(cmd.Process.Pid); len(kids) > 0 {
+			// Workers only: killing the compiler would be a build failure.
+			kids := slices.DeleteFunc(children(cmd.Process.Pid), func(pid int) bool { return !isWorker(pid) })
+			if len(kids) > 0 {
 				if syscall.Kill(kids[rng.IntN(len(kids))], syscall.SIGKILL) == nil {
 					kills++
 				}
@@ -157,6 +169,8 @@ func TestInterrupt(t *testing.T) {
 	dir := fixture(t, "basic")
 	cmd := exec.Command(godist(t), "--history", filepath.Join(t.TempDir(), "h.json"), "-n", "2", "./slow/")
 	cmd.Dir = dir
+	marker := fmt.Sprintf("GODIST_INTERRUPT_TEST=%d", time.Now().UnixNano())
+	cmd.Env = append(os.Environ(), marker)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
@@ -172,8 +186,8 @@ func TestInterrupt(t *testing.T) {
 		t.Errorf("no package result after the interrupt:\n%s", stdout.String())
 	}
 	time.Sleep(200 * time.Millisecond)
-	if left := testProcessesLeft("TestSlow"); len(left) > 0 {
-		t.Errorf("test processes left after the interrupt:\n%s", strings.Join(left, "\n"))
+	if left := processesWithEnv(marker); len(left) > 0 {
+		t.Errorf("processes left after the interrupt:\n%s", strings.Join(left, "\n"))
 	}
 }
 
