@@ -51,6 +51,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		req.Kill = kill
 		stopWatchdog = watch.watchdog(r.opts.testTimeout, kill)
 	}
+	r.progress.begin(w, pkg, u.Tests)
 	res, err := x.pool.runner(w).runProc(ctx, req, watch)
 	r.noteBusy(w, time.Since(start), len(u.Tests))
 	overdue := ""
@@ -61,6 +62,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		// The worker broke, not the test: take back what did not finish.
 		pr := conv.Abort(fmt.Sprintf("godist: worker gw%d lost: %v", w, err))
 		notRun := append([]string{}, pr.Requeue...)
+		r.progress.end(w, len(u.Tests)-len(notRun), 0, 0)
 		requeued := len(notRun) > 0 || len(u.Tests) == 0
 		r.unitDone(key, requeued)
 		if ctx.Err() != nil {
@@ -108,6 +110,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	}
 	notRun = append(notRun, r.rerunsFor(key, failed)...)
 	r.unitDone(key, len(notRun) > 0)
+	r.progress.end(w, len(u.Tests)-len(pr.Requeue), len(failed), u.Estimate)
 	return notRun, nil
 }
 

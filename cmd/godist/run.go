@@ -96,6 +96,7 @@ type testRun struct {
 	lastOutcome    map[string]string  // "pkg Test" -> last outcome of a top-level test
 	busy           map[int]*workerUse // per worker slot
 	lanes          []*lane
+	progress       *progress // the live status line; nil when not on a terminal
 	stopScheduling func()
 	failedTests    int // top-level test failures so far, for -failfast/--maxfail
 }
@@ -129,6 +130,9 @@ func (r *testRun) makeLanes() []*lane {
 func (r *testRun) run(ctx context.Context) int {
 	r.started = time.Now()
 	o := r.opts
+	if r.progress = newProgress(r.stdout, o); r.progress != nil {
+		r.stdout, r.stderr = r.progress.wrap(r.stdout), r.progress.wrap(r.stderr)
+	}
 	var err error
 	if r.filter, err = scheduler.NewFilter(o.run, o.skip); err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
@@ -202,6 +206,13 @@ func (r *testRun) run(ctx context.Context) int {
 		}
 	}
 	units := r.plan(runnable)
+	var total int
+	var estimate time.Duration
+	for _, u := range units {
+		total += len(u.Tests)
+		estimate += u.Estimate
+	}
+	r.progress.start(total*len(r.lanes), estimate*time.Duration(len(r.lanes)), r.workerCount())
 	for _, ln := range r.lanes {
 		// A rerun of failed tests comes back like a stall; let it.
 		ln.d = scheduler.NewDispatcher(scheduler.DispatchOptions{MaxStalls: max(3, o.rerunFails+2)})
@@ -405,6 +416,7 @@ func (r *testRun) giveUp(ln *lane, left []*scheduler.Unit, why error) {
 
 // end flushes the output and computes the exit status.
 func (r *testRun) end(err error) int {
+	r.progress.stop()
 	r.seq.Flush()
 	if r.reorder != nil {
 		r.reorder.Flush()
