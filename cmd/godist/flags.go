@@ -128,6 +128,7 @@ type options struct {
 	maxWorkerRestart int           // --max-worker-restart (-1: 4 × workers, xdist's default)
 	rerunFails       int           // --rerun-fails[=N]: rerun failed tests up to N times
 	slowest          int           // --slowest N: list the N slowest tests at the end
+	summary          bool          // --summary: gotestsum's summary after go test's text
 	shardIndex       int           // --shard I/N: 0-based I
 	shardCount       int           // --shard I/N: N (0: no sharding)
 }
@@ -231,6 +232,9 @@ func parseArgs(args []string) (*options, error) {
 				o.rerunFails = n
 			}
 			continue
+		case "summary":
+			o.summary = true
+			continue
 		case "stats":
 			v, err := needValue()
 			if err != nil {
@@ -274,6 +278,9 @@ func parseArgs(args []string) (*options, error) {
 	}
 	if _, err := gateway.ParseSpecs(o.txSpecs); err != nil {
 		return nil, usagef("godist: --tx: %v", err)
+	}
+	if o.summary && o.json {
+		return nil, usagef("godist: --summary prints text; with -json stdout holds only JSON")
 	}
 	if o.format != "" && o.json {
 		return nil, usagef("godist: --format and -json both choose stdout's format; use --jsonfile for the JSON stream")

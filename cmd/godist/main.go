@@ -73,6 +73,7 @@ godist flags:
                    tests that pass on a rerun do not fail the run
   --maxfail N      stop scheduling after N failed tests
   --slowest N      list the N slowest tests at the end
+  --summary        print gotestsum's summary (counts, failures) after the text
   --max-worker-restart N  replace lost popen workers at most N times
                    (default 4 x workers)
 

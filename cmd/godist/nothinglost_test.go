@@ -240,3 +240,63 @@ func TestReportFiles(t *testing.T) {
 		t.Errorf("unknown format: exit %d, stderr %q", bad.code, bad.stderr)
 	}
 }
+
+// TestNoWorkersLeft: when the last worker dies and may not be replaced, the
+// tests it had not run are reported as not run and the run fails.
+func TestNoWorkersLeft(t *testing.T) {
+	dir := fixture(t, "basic")
+	cmd := exec.Command(godist(t), "--history", filepath.Join(t.TempDir(), "h.json"), "-json", "-n", "1", "--max-worker-restart", "0", "./slow/")
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	killed := false
+	for !killed && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		for _, pid := range children(cmd.Process.Pid) {
+			if isWorker(pid) && syscall.Kill(pid, syscall.SIGKILL) == nil {
+				killed = true
+			}
+		}
+	}
+	cmd.Wait()
+	if !killed {
+		t.Fatal("found no worker to kill")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if !strings.Contains(stderr.String(), "--max-worker-restart 0 reached") {
+		t.Errorf("stderr does not say why the worker was not replaced:\n%s", stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "no workers left") || !strings.Contains(stdout.String(), "tests not run") {
+		t.Errorf("the tests not run are not reported:\n%s", stdout.String())
+	}
+	got := terminalCounts(t, stdout.String())
+	for key, n := range got {
+		if n != 1 {
+			t.Errorf("%s reported %d times", key, n)
+		}
+	}
+}
+
+// TestGotestsumRerunFails: gotestsum --rerun-fails drives godist, appending
+// -test.run=^...$ PKG to its command line.
+func TestGotestsumRerunFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gotestsum")
+	}
+	dir := fixture(t, "crash")
+	env := []string{"GODIST_FLAKY_DIR=" + t.TempDir()}
+	got := runIn(t, dir, env, gotestsum(t), "--format", "standard-quiet", "--rerun-fails", "--packages", "./flaky/",
+		"--raw-command", "--", godist(t), "--history", filepath.Join(t.TempDir(), "h.json"), "-json", "./flaky/")
+	if got.code != 0 {
+		t.Errorf("gotestsum exit %d, want 0 after a passing rerun\nstdout:\n%s\nstderr:\n%s", got.code, got.stdout, got.stderr)
+	}
+	if !strings.Contains(got.stdout, "DONE 2 runs") {
+		t.Errorf("gotestsum did not rerun through godist:\n%s", got.stdout)
+	}
+}

@@ -38,6 +38,10 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 		})
 	}
 	renderers := []report.Renderer{r.status, out}
+	if o.summary && o.format == "" && !o.json {
+		// gotestsum's end-of-run summary after go test's text.
+		renderers = append(renderers, report.NewSummary(r.stdout, testjson.SummarizeAll))
+	}
 	if o.jsonFile != "" {
 		f, err := r.createFile(o.jsonFile)
 		if err != nil {
