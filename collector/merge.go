@@ -50,6 +50,9 @@ type Merger struct {
 	reruns      bool
 	lastOutcome map[string]string // top-level test -> its last pass/fail/skip
 	otherFailed bool              // a process failed with no failed test to show for it
+
+	splits      map[string]int       // top-level test run in parts -> number of parts
+	splitBlocks map[string][][]Event // its parts' blocks so far
 }
 
 // SetReruns makes the package's verdict follow each top-level test's last
@@ -168,9 +171,14 @@ func (b *batch) hold(e Event) bool {
 }
 
 func (b *batch) release(top string) {
-	for _, e := range b.held[top] {
+	block := b.held[top]
+	for _, e := range block {
 		b.heldFailed = b.heldFailed || e.Action == "fail"
-		b.m.emitLocked(e)
+	}
+	if !b.m.collectPartLocked(top, block) {
+		for _, e := range block {
+			b.m.emitLocked(e)
+		}
 	}
 	delete(b.held, top)
 	b.heldOrder = slices.DeleteFunc(b.heldOrder, func(s string) bool { return s == top })
@@ -328,6 +336,7 @@ func (m *Merger) Finish() string {
 		panic(fmt.Sprintf("collector: Merger.Finish for %s with %d processes still running", m.pkg, m.running))
 	}
 	m.startLocked()
+	m.flushSplitsLocked()
 	elapsed := m.clock().Sub(m.begun)
 	secs := fmt.Sprintf("%.3fs", elapsed.Seconds())
 	if m.failedLocked() {

@@ -243,7 +243,8 @@ func (d *Dispatcher) requeued(u *Unit, notRun []string) *Unit {
 			est[n] = u.TestEstimates[i]
 		}
 	}
-	nu := &Unit{ID: d.nextID, Pkg: u.Pkg, Startup: u.Startup, Attempt: u.Attempt + 1}
+	nu := &Unit{ID: d.nextID, Pkg: u.Pkg, Startup: u.Startup, Attempt: u.Attempt + 1,
+		Subtests: u.Subtests, SkipSubtests: u.SkipSubtests, Parts: u.Parts}
 	d.nextID++
 	for _, n := range notRun {
 		nu.Tests = append(nu.Tests, n)

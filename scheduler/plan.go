@@ -48,6 +48,14 @@ type Unit struct {
 	// Attempt is 0 for planned units, +1 for each requeue of tests that
 	// did not run.
 	Attempt int
+	// Below the top level (SplitSubtests): a unit running part of one
+	// top-level test, Tests[0]. Subtests are the direct subtests it runs
+	// (-test.run=^T$/^(a|b)$); SkipSubtests, for the part that catches
+	// everything else (new subtests, the parent's own code), the known
+	// ones it skips. Parts is how many units share that test.
+	Subtests     []string
+	SkipSubtests []string
+	Parts        int
 	// stalls counts consecutive requeues in which no test of the unit ran.
 	stalls int
 }

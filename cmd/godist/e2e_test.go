@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -387,5 +388,43 @@ func TestDistEach(t *testing.T) {
 			}
 		}
 		t.Run(gw, func(t *testing.T) { diffOutcomes(t, want, per) })
+	}
+}
+
+// TestSubtestSplitting: from the second run on, tests whose time is under
+// one top-level function (a table test, a testify suite, grpc-style
+// duplicate Test, awkward subtest names) run in parts below the top level,
+// and the merged stream still has go test's outcomes, each test once, and
+// go test's text.
+func TestSubtestSplitting(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end, several seconds")
+	}
+	dir := fixture(t, "subtests")
+	want := runIn(t, dir, nil, "go", "test", "-json", "-count=1", "./...")
+	wantText := runIn(t, dir, nil, "go", "test", "-count=1", "./...")
+	tmp := t.TempDir()
+	hist := filepath.Join(tmp, "history.json")
+	procs := func(stats string) int {
+		data, err := os.ReadFile(stats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st runStats
+		if err := json.Unmarshal(data, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.TestProcesses
+	}
+	first := runIn(t, dir, nil, godist(t), "--history", hist, "--stats", filepath.Join(tmp, "1.json"), "-n", "4", "-json", "./...")
+	second := runIn(t, dir, nil, godist(t), "--history", hist, "--stats", filepath.Join(tmp, "2.json"), "-n", "4", "-json", "./...")
+	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, first.stdout))
+	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, second.stdout))
+	if p1, p2 := procs(filepath.Join(tmp, "1.json")), procs(filepath.Join(tmp, "2.json")); p2 <= p1+4 {
+		t.Errorf("second run started %d test processes, first %d: tests were not split below the top level", p2, p1)
+	}
+	text := runIn(t, dir, nil, godist(t), "--history", hist, "-n", "4", "./...")
+	if w, g := durations.ReplaceAllString(wantText.stdout, "X"), durations.ReplaceAllString(text.stdout, "X"); w != g {
+		t.Errorf("text differs from go test's\n--- go test\n%s\n--- godist\n%s", w, g)
 	}
 }

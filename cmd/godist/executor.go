@@ -119,9 +119,17 @@ func (r *testRun) argv(bin string, u *scheduler.Unit, cover string) []string {
 	o := r.opts
 	a := []string{bin}
 	a = append(a, o.testFlags...)
-	if o.listSet {
+	switch {
+	case o.listSet:
 		a = append(a, "-test.list="+o.list)
-	} else {
+	case len(u.Subtests) > 0:
+		// One part of a test split below the top level.
+		a = append(a, "-test.run="+scheduler.SubtestPattern(u.Tests[0], u.Subtests))
+	case len(u.SkipSubtests) > 0:
+		// The part that runs what the other parts do not: later -test.skip wins.
+		a = append(a, "-test.run="+r.filter.RunArg(u.Tests),
+			"-test.skip="+scheduler.SubtestSkip(r.filter.SkipArg(), u.Tests[0], u.SkipSubtests))
+	default:
 		a = append(a, "-test.run="+r.filter.RunArg(u.Tests))
 	}
 	a = append(a, "-test.timeout="+o.timeout.String(), "-test.paniconexit0")

@@ -300,11 +300,33 @@ func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
 	if r.opts.dist != distLoad || r.opts.listSet {
 		opts.Dist = scheduler.DistLoadPkg
 	}
-	workers := r.opts.workers + len(r.opts.txSpecs)
-	if r.opts.dist == distNo {
-		workers = r.opts.buildP
+	workers := r.workerCount()
+	var parts []*scheduler.Unit
+	if r.canSplitSubtests() {
+		pts, parts = scheduler.SplitSubtests(pts, r.hist, workers, opts)
+		for _, u := range parts {
+			for _, ln := range r.lanes {
+				r.mergers[u.Pkg.ImportPath+ln.suffix].SplitParent(u.Tests[0], u.Parts)
+			}
+		}
 	}
-	return scheduler.Plan(pts, r.hist, max(workers, 1), opts)
+	return append(scheduler.Plan(pts, r.hist, max(workers, 1), opts), parts...)
+}
+
+// canSplitSubtests says whether tests may run in parts below the top
+// level: only at test level, for one run of each test, and when the user's
+// -run does not itself reach below the top level.
+func (r *testRun) canSplitSubtests() bool {
+	o := r.opts
+	if o.dist != distLoad || o.listSet || strings.Contains(o.run, "/") {
+		return false
+	}
+	for _, f := range o.testFlags {
+		if v, ok := strings.CutPrefix(f, "-test.count="); ok && v != "1" {
+			return false
+		}
+	}
+	return true
 }
 
 // built receives one build result: a failure is reported at once, a binary

@@ -1,0 +1,117 @@
+package collector
+
+import (
+	"fmt"
+	"strings"
+)
+
+// SplitParent says that top-level test name runs in parts processes, each
+// running some of its subtests (godist's splitting below the top level).
+// The merger then reports it as one test, as one process would have: one
+// run event, every part's subtests under it, the parent's own output once,
+// and one result — fail if any part failed, skip if all skipped — with an
+// Elapsed that adds up the parts' work. Call it before the parts' processes
+// start. A part that never comes (given up) leaves the test to Finish,
+// which reports the parts that came.
+func (m *Merger) SplitParent(name string, parts int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.splits == nil {
+		m.splits = map[string]int{}
+		m.splitBlocks = map[string][][]Event{}
+	}
+	m.splits[name] = parts
+}
+
+// collectPartLocked keeps one part's block of a split test; the last part
+// releases the whole test. It reports whether top is split.
+func (m *Merger) collectPartLocked(top string, block []Event) bool {
+	n := m.splits[top]
+	if n == 0 {
+		return false
+	}
+	m.splitBlocks[top] = append(m.splitBlocks[top], block)
+	if len(m.splitBlocks[top]) >= n {
+		m.emitSplitLocked(top)
+	}
+	return true
+}
+
+// flushSplitsLocked releases split tests some of whose parts never came.
+func (m *Merger) flushSplitsLocked() {
+	for top, blocks := range m.splitBlocks {
+		if len(blocks) > 0 {
+			m.emitSplitLocked(top)
+		}
+	}
+}
+
+func (m *Merger) emitSplitLocked(top string) {
+	blocks := m.splitBlocks[top]
+	delete(m.splitBlocks, top)
+	delete(m.splits, top)
+	var out []Event
+	ran := false
+	seen := map[string]bool{} // the parent's own output, which every part repeats
+	var elapsed float64
+	action, results, skips := "pass", 0, 0
+	for _, block := range blocks {
+		for _, e := range block {
+			if e.Test != top {
+				out = append(out, e)
+				continue
+			}
+			switch e.Action {
+			case "run":
+				if !ran {
+					ran = true
+					out = append(out, e)
+				}
+				continue
+			case "pass", "fail", "skip":
+				results++
+				if e.Elapsed != nil {
+					elapsed += *e.Elapsed
+				}
+				switch e.Action {
+				case "fail":
+					action = "fail"
+				case "skip":
+					skips++
+				}
+				continue
+			case "output":
+				line := strings.TrimLeft(e.Output, " ")
+				if isResultLine(line, top) {
+					continue
+				}
+			}
+			key := e.Action + "\x00" + e.Output
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, e)
+		}
+	}
+	if results > 0 && skips == results {
+		action = "skip"
+	}
+	for _, e := range out {
+		m.emitLocked(e)
+	}
+	verdict := map[string]string{"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}[action]
+	m.send(Event{Action: "output", Test: top, Output: fmt.Sprintf("--- %s: %s (%.2fs)\n", verdict, top, elapsed)})
+	secs := elapsed
+	m.send(Event{Action: action, Test: top, Elapsed: &secs})
+}
+
+// isResultLine reports a test's own "--- PASS: name (…)" line.
+func isResultLine(line, name string) bool {
+	for _, v := range []string{"--- PASS: ", "--- FAIL: ", "--- SKIP: "} {
+		if strings.HasPrefix(line, v+name+" (") {
+			return true
+		}
+	}
+	return false
+}
