@@ -108,6 +108,10 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		// running the same binary again would fail the same way.
 		notRun = nil
 	}
+	if r.opts.failfast && len(pr.Requeue) == 0 && len(pr.NotStarted) > 0 {
+		// The binary's own -test.failfast stopped it: say what it skipped.
+		m.Fail(fmt.Sprintf("godist: -failfast: %d tests not run: %s", len(pr.NotStarted), strings.Join(pr.NotStarted, " ")))
+	}
 	notRun = append(notRun, r.rerunsFor(key, failed)...)
 	r.unitDone(key, len(notRun) > 0)
 	r.progress.end(w, len(u.Tests)-len(pr.Requeue), len(failed), u.Estimate)

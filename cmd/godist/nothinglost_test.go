@@ -150,16 +150,22 @@ func TestTestTimeout(t *testing.T) {
 }
 
 func TestFailfastStopsScheduling(t *testing.T) {
-	dir := fixture(t, "basic")
-	got := runGodist(t, dir, "-json", "-n", "1", "-failfast", "./fail/", "./many/")
-	if got.code != 1 {
-		t.Errorf("exit code %d, want 1", got.code)
-	}
-	if !strings.Contains(got.stdout, "tests not run") {
-		t.Errorf("tests not run are not reported:\n%s", got.stdout)
-	}
-	if n := strings.Count(got.stdout, `"Action":"pass","Package":"example.com/fixture/basic/many","Test"`); n != 0 {
-		t.Errorf("%d tests of many ran after -failfast stopped the run", n)
+	dir := fixture(t, "crash")
+	hist := filepath.Join(t.TempDir(), "h.json")
+	// A first run teaches the history that the package is worth several
+	// batches; two workers take two, and the others must not start.
+	runIn(t, dir, nil, godist(t), "--history", hist, "-n", "2", "./allfail/")
+	for _, flag := range []string{"-failfast", "--maxfail=1"} {
+		got := runIn(t, dir, nil, godist(t), "--history", hist, "-json", "-n", "2", flag, "./allfail/")
+		if got.code != 1 {
+			t.Errorf("%s: exit code %d, want 1", flag, got.code)
+		}
+		if !strings.Contains(got.stdout, "tests not run") {
+			t.Errorf("%s: the tests not run are not reported:\n%s", flag, got.stdout)
+		}
+		if n := strings.Count(got.stdout, `"Action":"fail","Package":"example.com/fixture/crash/allfail","Test"`); n == 0 || n >= 8 {
+			t.Errorf("%s: %d tests failed, want some but not all 8", flag, n)
+		}
 	}
 }
 
