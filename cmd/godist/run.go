@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -226,10 +228,18 @@ func (r *testRun) run(ctx context.Context) int {
 			r.outstanding[u.Pkg.ImportPath+ln.suffix]++
 		}
 	}
+	// Longest work first: the first build group's packages start first.
+	work := map[string]time.Duration{}
+	for _, u := range units {
+		work[u.Pkg.ImportPath] += u.Estimate
+	}
 	var reqs []scheduler.BuildRequest
 	for _, pt := range runnable {
 		reqs = append(reqs, scheduler.BuildRequest{Pkg: pt.Pkg, OutDir: r.workDir, BuildFlags: r.buildFlags()})
 	}
+	slices.SortStableFunc(reqs, func(a, b scheduler.BuildRequest) int {
+		return cmp.Compare(work[b.Pkg.ImportPath], work[a.Pkg.ImportPath])
+	})
 	// Builds and workers start together; each package's units are released
 	// as soon as its binary is ready.
 	buildCtx, cancelBuilds := context.WithCancel(ctx)
@@ -244,7 +254,7 @@ func (r *testRun) run(ctx context.Context) int {
 				ln.d.CloseAdd()
 			}
 		}()
-		scheduler.BuildAll(buildCtx, reqs, o.buildP, r.built)
+		scheduler.BuildGroups(buildCtx, reqs, o.buildP, r.built)
 		r.mu.Lock()
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
 		r.mu.Unlock()
@@ -476,8 +486,21 @@ func (r *testRun) end(err error) int {
 	return report.ExitCode(err, r.status)
 }
 
+// buildFlags are the flags of `go test -c`. Like go test, which links the
+// binaries it runs without symbol table and DWARF (cmd/go: OmitDebug unless
+// -c), godist adds -s -w to the link: linking with DWARF costs more than
+// the rest of a warm build, and stack traces do not need it.
 func (r *testRun) buildFlags() []string {
-	flags := append([]string(nil), r.opts.buildFlags...)
+	var flags []string
+	ldflags := "-s -w"
+	for _, f := range r.opts.buildFlags {
+		if v, ok := strings.CutPrefix(f, "-ldflags="); ok {
+			ldflags = v + " -s -w"
+			continue
+		}
+		flags = append(flags, f)
+	}
+	flags = append(flags, "-ldflags="+ldflags)
 	if r.opts.vetSet {
 		flags = append(flags, "-vet="+r.opts.vet)
 	}

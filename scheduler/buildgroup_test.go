@@ -1,0 +1,51 @@
+package scheduler
+
+import (
+	"context"
+	"os"
+	"sync"
+	"testing"
+)
+
+// TestBuildGroupsMatchesBuild: building in groups gives every package the
+// result building it alone gives: the same binary-or-failure, the same
+// output, the same failure kind.
+func TestBuildGroupsMatchesBuild(t *testing.T) {
+	pkgs := fixturePkgs(t)
+	collect := func(build func(context.Context, []BuildRequest, int, func(BuildResult))) map[string]BuildResult {
+		out := t.TempDir()
+		var reqs []BuildRequest
+		for _, ip := range []string{"example.com/mod/a", "example.com/mod/b/util", "example.com/mod/c/util", "example.com/mod/broken",
+			"example.com/mod/notests", "example.com/mod/vetfail", "example.com/mod/badsig", "example.com/mod/withmain"} {
+			reqs = append(reqs, BuildRequest{Pkg: pkgs[ip], Dir: fixtureDir(t), OutDir: out, Env: fixtureEnv()})
+		}
+		results := map[string]BuildResult{}
+		var mu sync.Mutex
+		build(context.Background(), reqs, 2, func(r BuildResult) {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, dup := results[r.Pkg.ImportPath]; dup {
+				t.Errorf("%s delivered twice", r.Pkg.ImportPath)
+			}
+			results[r.Pkg.ImportPath] = r
+		})
+		if len(results) != len(reqs) {
+			t.Fatalf("%d results for %d requests", len(results), len(reqs))
+		}
+		return results
+	}
+	alone, grouped := collect(BuildAll), collect(BuildGroups)
+	for ip, a := range alone {
+		g := grouped[ip]
+		if (a.Err == nil) != (g.Err == nil) || a.Output != g.Output || a.SetupFailed != g.SetupFailed ||
+			a.FailedBuild != g.FailedBuild || a.NoTestFiles != g.NoTestFiles {
+			t.Errorf("%s:\nalone:   err=%v setup=%v failed=%q output=%q\ngrouped: err=%v setup=%v failed=%q output=%q",
+				ip, a.Err, a.SetupFailed, a.FailedBuild, a.Output, g.Err, g.SetupFailed, g.FailedBuild, g.Output)
+		}
+		if g.Err == nil && !g.NoTestFiles {
+			if _, err := os.Stat(g.Binary); err != nil {
+				t.Errorf("%s: no binary: %v", ip, err)
+			}
+		}
+	}
+}
