@@ -15,7 +15,8 @@ import (
 	"github.com/godist/godist/channel"
 )
 
-// ErrNotSupported is returned by Open for a spec kind not built yet (ssh).
+// ErrNotSupported is returned by Open for a spec kind not built yet (none
+// today; kept for callers that check it).
 var ErrNotSupported = errors.New("gateway: not yet supported")
 
 // ErrClosed is Err after Close ended the gateway.
@@ -25,7 +26,8 @@ var ErrClosed = errors.New("gateway: closed")
 type Options struct {
 	// WorkerCommand is the argv of a popen worker; nil means the running
 	// executable with argument "worker". GODIST_WORKER=1 is always set in
-	// the worker's environment.
+	// the worker's environment. An ssh gateway ships WorkerCommand[0] (or
+	// the running executable) to its host.
 	WorkerCommand []string
 	// Stderr receives the worker process's stderr; nil means os.Stderr.
 	Stderr io.Writer
@@ -40,7 +42,7 @@ var DefaultOptions Options
 
 // Gateway is one live connection to one worker.
 //
-// A process gateway (popen, exec) owns one goroutine that reaps the child;
+// A process gateway (popen, exec, ssh) owns one goroutine that reaps the child;
 // Exit and Close stop the child (exec.Cmd.Cancel kills its process group,
 // WaitDelay bounds the pipes) and wait for that goroutine. The session's
 // goroutines belong to package channel and end with Close.
@@ -53,6 +55,7 @@ type Gateway struct {
 	kill     context.CancelFunc // cancels the command's context: Cmd.Cancel kills it
 	procDone chan struct{}      // closed after cmd.Wait returned
 	procErr  error              // cmd.Wait's result, valid after procDone
+	shipped  int64              // ssh: bytes of worker binary copied at Open
 
 	mu       sync.Mutex
 	closeErr error // why it ended, as told by Err; set by Exit/Close
@@ -86,9 +89,13 @@ func OpenWith(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
 		}
-		return OpenConn(ctx, spec, c)
+		conn, err := clientAuth(ctx, spec, c) // auth.go; closes c on failure
+		if err != nil {
+			return nil, err
+		}
+		return OpenConn(ctx, spec, conn)
 	case KindSSH:
-		return nil, fmt.Errorf("gateway %s: open %q: %w (ssh transport comes in a later issue)", spec.ID, spec.Raw, ErrNotSupported)
+		return openSSH(ctx, spec, opts)
 	}
 	return nil, fmt.Errorf("gateway %s: open: unknown kind %q", spec.ID, spec.Kind)
 }
@@ -113,9 +120,25 @@ func (c pipeConn) Write(b []byte) (int, error) { return c.w.Write(b) }
 func (c pipeConn) Close() error                { return errors.Join(c.w.Close(), c.r.Close()) }
 
 func openProcess(ctx context.Context, spec Spec, argv []string, opts Options) (*Gateway, error) {
+	g, conn, err := startProcess(spec, argv, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.start(ctx, conn); err != nil {
+		if perr := g.abort(); perr != nil {
+			err = fmt.Errorf("%w (worker: %v)", err, perr)
+		}
+		return nil, err
+	}
+	return g, nil
+}
+
+// startProcess starts argv with its stdin/stdout on pipes (the returned
+// conn) and the reaper goroutine; the caller does the handshake, or abort.
+func startProcess(spec Spec, argv []string, opts Options) (*Gateway, pipeConn, error) {
 	g := &Gateway{id: spec.ID, spec: spec, procDone: make(chan struct{})}
-	fail := func(err error) (*Gateway, error) {
-		return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
+	fail := func(err error) (*Gateway, pipeConn, error) {
+		return nil, pipeConn{}, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
 	}
 	childIn, parentOut, err := os.Pipe()
 	if err != nil {
@@ -156,15 +179,15 @@ func openProcess(ctx context.Context, spec Spec, argv []string, opts Options) (*
 	}
 	g.cmd, g.kill = cmd, kill
 	go g.reap() // owned by g: Exit and Close wait for procDone
-	if err := g.start(ctx, pipeConn{r: parentIn, w: parentOut}); err != nil {
-		kill()
-		<-g.procDone
-		if g.procErr != nil {
-			err = fmt.Errorf("%w (worker: %v)", err, g.procErr)
-		}
-		return nil, err
-	}
-	return g, nil
+	return g, pipeConn{r: parentIn, w: parentOut}, nil
+}
+
+// abort kills a process gateway whose set-up failed, waits for the reaper
+// and returns the process's exit error.
+func (g *Gateway) abort() error {
+	g.kill()
+	<-g.procDone
+	return g.procErr
 }
 
 // reap waits for the worker process and then ends the session, so that

@@ -28,7 +28,7 @@ type transport struct {
 }
 
 func transports(t testing.TB) []transport {
-	return []transport{
+	return append([]transport{
 		{name: "pipe", open: openPipe},
 		{name: "tcp", open: openTCP},
 		{name: "popen", process: true, open: func(t testing.TB, keys string) *Gateway {
@@ -41,7 +41,7 @@ func transports(t testing.TB) []transport {
 			}
 			return openSpec(t, "exec=exec '"+exe+"' -test.run=^$"+keys)
 		}},
-	}
+	}, sshTransports(t)...)
 }
 
 // eachTransport runs f as a subtest per transport.

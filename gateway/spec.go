@@ -24,7 +24,7 @@ const (
 //	popen//id=a//chdir=/tmp/w//env:K=V//nice=5
 //	socket=127.0.0.1:8888
 //	exec=docker exec -i c godist worker
-//	ssh=user@host:2222
+//	ssh=user@host:2222//ssh_config=/home/me/.ssh/ci_config
 //	3*popen
 //
 // Chdir, Env and Nice are applied by the worker after the handshake, for
@@ -38,7 +38,14 @@ type Spec struct {
 	Chdir   string            // //chdir=; the worker creates it if missing and changes into it
 	Env     map[string]string // //env:NAME=VALUE; set in the worker's environment
 	Nice    int               // //nice=N; added to the worker's niceness
-	Raw     string            // the text this spec was parsed from (without any N* prefix)
+	// SSHConfig is //ssh_config=PATH (ssh only): passed to ssh as -F PATH.
+	SSHConfig string
+	// TokenFile is //token-file=PATH (socket only): the shared token to
+	// authenticate with; empty means $GODIST_TOKEN, if set (see auth.go).
+	TokenFile string
+	TLS       bool   // //tls (socket only): speak TLS, verify against the system roots
+	TLSCA     string // //tls-ca=FILE (socket only): speak TLS, verify against this CA (PEM)
+	Raw       string // the text this spec was parsed from (without any N* prefix)
 }
 
 // SpecError reports a spec string that could not be parsed.
@@ -119,7 +126,7 @@ func ParseSpec(s string) ([]Spec, error) {
 	seen := map[string]bool{}
 	for _, kv := range parts[1:] {
 		key, val, ok := strings.Cut(kv, "=")
-		if !ok {
+		if !ok && kv != "tls" {
 			return bad("key %q has no value (want KEY=VALUE)", kv)
 		}
 		if seen[key] {
@@ -143,6 +150,30 @@ func ParseSpec(s string) ([]Spec, error) {
 				return bad("nice %q is not a number in -20..19", val)
 			}
 			sp.Nice = n
+		case key == "ssh_config":
+			if kind != KindSSH {
+				return bad("ssh_config is only for ssh= gateways")
+			}
+			if val == "" {
+				return bad("ssh_config wants a file")
+			}
+			sp.SSHConfig = val
+		case key == "token-file" || key == "tls" || key == "tls-ca":
+			if kind != KindSocket {
+				return bad("%s is only for socket= gateways", key)
+			}
+			switch {
+			case key == "tls" && ok:
+				return bad("tls takes no value (use tls-ca=FILE for a CA)")
+			case key == "tls":
+				sp.TLS = true
+			case val == "":
+				return bad("%s wants a file", key)
+			case key == "token-file":
+				sp.TokenFile = val
+			default:
+				sp.TLSCA = val
+			}
 		case strings.HasPrefix(key, "env:"):
 			name := strings.TrimPrefix(key, "env:")
 			if !envName.MatchString(name) {
@@ -153,7 +184,7 @@ func ParseSpec(s string) ([]Spec, error) {
 			}
 			sp.Env[name] = val
 		default:
-			return bad("unknown key %q (want id, chdir, env:NAME, nice)", key)
+			return bad("unknown key %q (want id, chdir, env:NAME, nice, ssh_config, token-file, tls, tls-ca)", key)
 		}
 	}
 	if count > 1 && sp.ID != "" {
@@ -211,6 +242,18 @@ func (sp Spec) String() string {
 	}
 	if sp.Nice != 0 {
 		b.WriteString("//nice=" + strconv.Itoa(sp.Nice))
+	}
+	if sp.SSHConfig != "" {
+		b.WriteString("//ssh_config=" + sp.SSHConfig)
+	}
+	if sp.TokenFile != "" {
+		b.WriteString("//token-file=" + sp.TokenFile)
+	}
+	if sp.TLS {
+		b.WriteString("//tls")
+	}
+	if sp.TLSCA != "" {
+		b.WriteString("//tls-ca=" + sp.TLSCA)
 	}
 	return b.String()
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,11 @@ type ServeOptions struct {
 	// nice): for servers that share their process with other code, e.g. in
 	// tests.
 	NoProcessSetup bool
+	// Token is the shared secret ServeListener requires every connection
+	// to prove it holds (auth.go); nil admits only clients without one.
+	Token []byte
+	// TLS, if set, makes ServeListener speak TLS on every connection.
+	TLS *tls.Config
 }
 
 func (o ServeOptions) withDefaults() ServeOptions {
@@ -298,8 +304,11 @@ func (w *worker) info() Info {
 
 // ServeListener serves every connection accepted on ln as a worker (the
 // `godist socketserver`), until ctx is done; it then closes ln, ends all
-// connections and waits for their Serve calls. A connection that fails
-// (garbage, wrong version) is logged with the reason; the others go on.
+// connections and waits for their Serve calls. Each connection first
+// proves it holds opts.Token (and speaks TLS if opts.TLS is set; see
+// auth.go) or is refused before any request is read. A connection that
+// fails (refused, garbage, wrong version) is logged with the reason; the
+// others go on.
 func ServeListener(ctx context.Context, ln net.Listener, opts ServeOptions) error {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(ctx)
@@ -321,7 +330,12 @@ func ServeListener(ctx context.Context, ln net.Listener, opts ServeOptions) erro
 			return fmt.Errorf("gateway: socketserver: accept: %w", err)
 		}
 		wg.Go(func() {
-			if err := Serve(ctx, c, opts); err != nil {
+			conn, err := serverAuth(ctx, c, opts) // auth.go; closes c on failure
+			if err != nil {
+				opts.Logf("gateway: socketserver: refused connection from %s: %v", c.RemoteAddr(), err)
+				return
+			}
+			if err := Serve(ctx, conn, opts); err != nil {
 				opts.Logf("gateway: socketserver: connection from %s: %v", c.RemoteAddr(), err)
 			}
 		})

@@ -2,7 +2,8 @@
 //
 //	godist [godist flags] [build/test flags] [packages] [-args ...]
 //	godist worker                       serve remote executions on stdin/stdout
-//	godist socketserver [--listen ADDR] serve remote executions on TCP
+//	godist socketserver [--listen ADDR] [--token-file F] [--tls-cert F --tls-key F]
+//	                                    serve remote executions on TCP
 //	godist exec [--tx SPEC]... FILE.go|-
 //	godist merge [-json|--format NAME] FILE...  combine CI shards' -json streams
 //
@@ -47,7 +48,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 const usageText = `usage: godist [godist flags] [build/test flags] [packages] [-args ...]
        godist worker
-       godist socketserver [--listen ADDR]
+       godist socketserver [--listen ADDR] [--token-file F] [--tls-cert F --tls-key F]
        godist exec [--tx SPEC]... FILE.go|-
        godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] FILE...
 
@@ -56,7 +57,8 @@ and exit status as go test.
 
 godist flags:
   -n N|auto        N local worker processes (default auto: one per CPU)
-  --tx SPEC        gateway spec, repeatable: 4*popen, socket=HOST:PORT, exec=CMD
+  --tx SPEC        gateway spec, repeatable: 4*popen, socket=HOST:PORT,
+                   ssh=[USER@]HOST[:PORT], exec=CMD
   --dist MODE      load (single tests, default), loadpkg (whole packages),
                    each (every worker runs everything, reported as PKG@gwN),
                    no (no workers, like go test)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -35,11 +36,17 @@ func runWorker(args []string, stderr io.Writer) int {
 
 // runSocketServer is `godist socketserver`: execnet's socket server. It
 // prints the address it listens on and serves each connection as a worker
-// until SIGINT or SIGTERM.
+// until SIGINT or SIGTERM. Clients must prove they hold the shared token of
+// --token-file or $GODIST_TOKEN (gateway/auth.go); without one it listens
+// only on loopback addresses, since whoever connects runs any code as this
+// user. --tls-cert/--tls-key add TLS.
 func runSocketServer(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("godist socketserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (loopback unless told otherwise)")
+	tokenFile := fs.String("token-file", "", "file holding the shared token clients must prove they know (default $"+gateway.TokenEnv+"); required off loopback")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with --tls-key")
+	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM); with --tls-cert")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -47,24 +54,59 @@ func runSocketServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "godist socketserver: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
+	token, err := gateway.LoadToken(*tokenFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "godist socketserver: %v\n", err)
+		return 2
+	}
+	if token == nil && !loopbackOnly(*listen) {
+		fmt.Fprintf(stderr, "godist socketserver: listening on %s needs authentication: give --token-file or %s (remote exec runs any code as this user)\n", *listen, gateway.TokenEnv)
+		return 2
+	}
+	opts := gateway.ServeOptions{Stderr: stderr, Token: token}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		fmt.Fprintln(stderr, "godist socketserver: --tls-cert and --tls-key go together")
+		return 2
+	}
+	if *tlsCert != "" {
+		cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		if err != nil {
+			fmt.Fprintf(stderr, "godist socketserver: tls: %v\n", err)
+			return 2
+		}
+		opts.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "godist socketserver: %v\n", err)
 		return 1
 	}
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		fmt.Fprintf(stderr, "godist socketserver: WARNING: %s is not a loopback address and there is no authentication: whoever can connect runs code as this user\n", ln.Addr())
-	}
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := log.New(stderr, "godist socketserver: ", log.LstdFlags)
-	err = gateway.ServeListener(ctx, ln, gateway.ServeOptions{Logf: logger.Printf, Stderr: stderr})
+	opts.Logf = logger.Printf
+	err = gateway.ServeListener(ctx, ln, opts)
 	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, net.ErrClosed) {
 		fmt.Fprintf(stderr, "godist socketserver: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// loopbackOnly reports whether listening on addr (HOST:PORT) can only be
+// reached from this machine: HOST is a loopback IP or "localhost". An
+// empty host, 0.0.0.0, :: and other names are not.
+func loopbackOnly(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // stringList is a repeatable string flag.
