@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,11 +14,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/godist/godist/internal/sshtest"
 )
 
-// sshd is an OpenSSH server on a loopback port, started for one test, that
-// lets the current user in with a generated key. The remote side's cache
-// (XDG_CACHE_HOME) is a fresh directory per server.
+// sshd is a test's OpenSSH server (internal/sshtest).
 type sshd struct {
 	dir    string
 	port   int
@@ -33,185 +32,27 @@ func (s *sshd) spec(keys string) string {
 	return fmt.Sprintf("ssh=127.0.0.1:%d//ssh_config=%s%s", s.port, s.config, keys)
 }
 
-func sshdPath() string {
-	if _, err := os.Stat("/usr/sbin/sshd"); err == nil {
-		return "/usr/sbin/sshd"
-	}
-	if p, err := exec.LookPath("sshd"); err == nil {
-		if abs, err := filepath.Abs(p); err == nil {
-			return abs
-		}
-	}
-	return ""
-}
-
-// needSSH skips the test when there is no sshd or ssh, except in CI where
-// the ssh tests must run.
-func needSSH(t testing.TB) string {
-	t.Helper()
-	path := sshdPath()
-	_, sshErr := exec.LookPath("ssh")
-	_, keygenErr := exec.LookPath("ssh-keygen")
-	if path == "" || sshErr != nil || keygenErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("ssh tests need OpenSSH (apt-get install -y openssh-server): sshd %q, ssh: %v, ssh-keygen: %v", path, sshErr, keygenErr)
-		}
-		t.Skip("no OpenSSH server (apt-get install -y openssh-server)")
-	}
-	return path
-}
-
-// startSSHD starts sshd with extra sshd_config lines until the test ends;
-// the remote cache is empty.
+// startSSHD starts sshd with extra sshd_config lines; the remote cache is empty.
 func startSSHD(t testing.TB, extra ...string) *sshd {
 	t.Helper()
 	return startSSHDCache(t, "", extra...)
 }
 
-// startSSHDCache starts sshd whose sessions use cache as XDG_CACHE_HOME
-// ("" means a new empty directory).
+// startSSHDCache starts sshd whose sessions use cache as XDG_CACHE_HOME.
 func startSSHDCache(t testing.TB, cache string, extra ...string) *sshd {
 	t.Helper()
-	bin := needSSH(t)
-	if os.Geteuid() == 0 {
-		// Privilege separation needs it; Debian's service creates it at boot.
-		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	s := &sshd{dir: dir, cache: filepath.Join(dir, "cache"), key: filepath.Join(dir, "id_ed25519"), config: filepath.Join(dir, "ssh_config")}
-	keygen(t, filepath.Join(dir, "host_ed25519"))
-	keygen(t, s.key)
-	pub, err := os.ReadFile(s.key + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, "authorized_keys"), string(pub))
-	if cache != "" {
-		s.cache = cache
-	}
-	s.port = loopbackPort(t)
-	conf := []string{
-		fmt.Sprintf("Port %d", s.port),
-		"ListenAddress 127.0.0.1",
-		"HostKey " + filepath.Join(dir, "host_ed25519"),
-		"AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"),
-		"PidFile none",
-		"UsePAM no",
-		"StrictModes no",
-		"PasswordAuthentication no",
-		"KbdInteractiveAuthentication no",
-		"PermitRootLogin prohibit-password",
-		"MaxStartups 100",
-		"LogLevel ERROR",
-	}
-	// Race-enabled workers would sleep 1s at exit waiting for reports.
-	setEnv := "SetEnv XDG_CACHE_HOME=" + s.cache + " GORACE=atexit_sleep_ms=0"
-	for _, e := range extra {
-		if strings.HasPrefix(e, "SetEnv ") {
-			setEnv += " " + strings.TrimPrefix(e, "SetEnv ")
-			continue
-		}
-		conf = append(conf, e)
-	}
-	conf = append(conf, setEnv)
-	writeFile(t, filepath.Join(dir, "sshd_config"), strings.Join(conf, "\n")+"\n")
-	writeFile(t, s.config, clientConfig(s.key, filepath.Join(dir, "known_hosts"), "accept-new"))
-
-	var log syncBuffer
-	cmd := exec.Command(bin, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
-	cmd.Stdout, cmd.Stderr = &log, &log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("sshd log:\n%s", log.String())
-		}
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if bannerOK(s.port) {
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("sshd did not come up on port %d: %s", s.port, log.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	s := sshtest.Start(t, cache, extra...)
+	return &sshd{dir: s.Dir, port: s.Port, config: s.Config, cache: s.Cache, key: s.Key}
 }
 
-// clientConfig is an ssh_config using key and the known_hosts file kh.
-func clientConfig(key, kh, strict string) string {
-	return strings.Join([]string{
-		"Host *",
-		"  IdentityFile " + key,
-		"  IdentitiesOnly yes",
-		"  IdentityAgent none",
-		"  UserKnownHostsFile " + kh,
-		"  GlobalKnownHostsFile /dev/null",
-		"  StrictHostKeyChecking " + strict,
-		"  LogLevel ERROR",
-		"",
-	}, "\n")
-}
-
-func bannerOK(port int) bool {
-	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(time.Second))
-	line, _ := bufio.NewReader(c).ReadString('\n')
-	return strings.HasPrefix(line, "SSH-")
-}
-
-func keygen(t testing.TB, path string) {
-	t.Helper()
-	out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ssh-keygen: %v: %s", err, out)
-	}
-}
-
-func writeFile(t testing.TB, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func loopbackPort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
+var (
+	sshdPath     = sshtest.SSHDPath
+	needSSH      = sshtest.Need
+	clientConfig = sshtest.ClientConfig
+	keygen       = sshtest.Keygen
+	writeFile    = sshtest.WriteFile
+	loopbackPort = sshtest.LoopbackPort
+)
 
 func testBinarySize(t testing.TB) int64 {
 	t.Helper()
