@@ -53,6 +53,7 @@ type Merger struct {
 
 	splits      map[string]int       // top-level test run in parts -> number of parts
 	splitBlocks map[string][][]Event // its parts' blocks so far
+	splitOrder  map[string][]string  // its direct subtests in run order, if known
 }
 
 // SetReruns makes the package's verdict follow each top-level test's last

@@ -1,7 +1,9 @@
 package collector
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -12,15 +14,18 @@ import (
 // and one result — fail if any part failed, skip if all skipped — with an
 // Elapsed that adds up the parts' work. Call it before the parts' processes
 // start. A part that never comes (given up) leaves the test to Finish,
-// which reports the parts that came.
-func (m *Merger) SplitParent(name string, parts int) {
+// which reports the parts that came. order, if known, is the order its
+// direct subtests run in one process; their events follow it.
+func (m *Merger) SplitParent(name string, parts int, order []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.splits == nil {
 		m.splits = map[string]int{}
 		m.splitBlocks = map[string][][]Event{}
+		m.splitOrder = map[string][]string{}
 	}
 	m.splits[name] = parts
+	m.splitOrder[name] = order
 }
 
 // collectPartLocked keeps one part's block of a split test; the last part
@@ -97,6 +102,8 @@ func (m *Merger) emitSplitLocked(top string) {
 	if results > 0 && skips == results {
 		action = "skip"
 	}
+	sortBySubtest(out, top, m.splitOrder[top])
+	delete(m.splitOrder, top)
 	for _, e := range out {
 		m.emitLocked(e)
 	}
@@ -114,4 +121,29 @@ func isResultLine(line, name string) bool {
 		}
 	}
 	return false
+}
+
+// sortBySubtest orders a split test's events by its direct subtests' run
+// order: the parent's own events first, each subtest's events together,
+// subtests the order does not know after the known ones.
+func sortBySubtest(events []Event, top string, order []string) {
+	if len(order) == 0 {
+		return
+	}
+	rank := map[string]int{}
+	for i, n := range order {
+		rank[n] = i
+	}
+	key := func(e Event) int {
+		rest, ok := strings.CutPrefix(e.Test, top+"/")
+		if !ok {
+			return -1
+		}
+		sub, _, _ := strings.Cut(rest, "/")
+		if r, ok := rank[sub]; ok {
+			return r
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(events, func(a, b Event) int { return cmp.Compare(key(a), key(b)) })
 }

@@ -8,7 +8,7 @@ import (
 func TestSplitParentMerge(t *testing.T) {
 	var got []Event
 	m := NewMerger("p", nil, func(e Event) { got = append(got, e) })
-	m.SplitParent("TestT", 2)
+	m.SplitParent("TestT", 2, []string{"b", "a"})
 	part := func(sub, verdict string, secs string) string {
 		return "=== RUN   TestT\n    t_test.go:1: setup\n=== RUN   TestT/" + sub + "\n--- " + verdict + ": TestT/" + sub + " (" + secs + "s)\n--- " + verdict + ": TestT (" + secs + "s)\n" + verdict + "\n"
 	}
@@ -54,5 +54,14 @@ func TestSplitParentMerge(t *testing.T) {
 	}
 	if subs != 2 {
 		t.Errorf("%d subtests under TestT, want 2", subs)
+	}
+	var order []string
+	for _, e := range got {
+		if strings.HasPrefix(e.Test, "TestT/") && e.Action == "run" {
+			order = append(order, e.Test)
+		}
+	}
+	if len(order) == 2 && order[0] != "TestT/b" {
+		t.Errorf("subtests in order %v, want the known run order b, a", order)
 	}
 }

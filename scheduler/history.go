@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -47,6 +48,11 @@ type PackageHistory struct {
 type TestHistory struct {
 	Stat
 	Subtests map[string]*TestHistory `json:"sub,omitempty"`
+	// Order lists the subtests in the order they first ran. A run split
+	// below the top level reports its parts one after the other, so later
+	// runs only add names they have not seen: the order comes from the
+	// first, whole run.
+	Order []string `json:"order,omitempty"`
 }
 
 // Stat is a duration observed N times: the last value and an exponentially
@@ -163,12 +169,16 @@ func (h *History) Record(pkg string, r ProcessResult) {
 	for _, name := range order {
 		levels := strings.Split(name, "/")
 		m := ph.Tests
-		var th *TestHistory
+		var th, parent *TestHistory
 		for i, l := range levels {
+			parent = th
 			th = m[l]
 			if th == nil {
 				th = &TestHistory{}
 				m[l] = th
+			}
+			if parent != nil && !slices.Contains(parent.Order, l) {
+				parent.Order = append(parent.Order, l)
 			}
 			if i < len(levels)-1 {
 				if th.Subtests == nil {

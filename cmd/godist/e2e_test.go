@@ -427,4 +427,10 @@ func TestSubtestSplitting(t *testing.T) {
 	if w, g := durations.ReplaceAllString(wantText.stdout, "X"), durations.ReplaceAllString(text.stdout, "X"); w != g {
 		t.Errorf("text differs from go test's\n--- go test\n%s\n--- godist\n%s", w, g)
 	}
+	// -v too: the split tests' subtests in the order one process runs them.
+	wantV := runIn(t, dir, nil, "go", "test", "-count=1", "-v", "./...")
+	textV := runIn(t, dir, nil, godist(t), "--history", hist, "-n", "4", "-v", "./...")
+	if w, g := durations.ReplaceAllString(wantV.stdout, "X"), durations.ReplaceAllString(textV.stdout, "X"); w != g {
+		t.Errorf("-v text differs from go test's\n--- go test\n%s\n--- godist\n%s", w, g)
+	}
 }

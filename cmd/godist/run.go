@@ -315,8 +315,12 @@ func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
 	if r.canSplitSubtests() {
 		pts, parts = scheduler.SplitSubtests(pts, r.hist, workers, opts)
 		for _, u := range parts {
+			var order []string
+			if ph := r.hist.Package(u.Pkg.ImportPath); ph != nil && ph.Tests[u.Tests[0]] != nil {
+				order = ph.Tests[u.Tests[0]].Order
+			}
 			for _, ln := range r.lanes {
-				r.mergers[u.Pkg.ImportPath+ln.suffix].SplitParent(u.Tests[0], u.Parts)
+				r.mergers[u.Pkg.ImportPath+ln.suffix].SplitParent(u.Tests[0], u.Parts, order)
 			}
 		}
 	}
