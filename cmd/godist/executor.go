@@ -45,6 +45,30 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	start := time.Now()
 	watch := newTestWatch(conv, start)
 	req := procRequest{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
+	runner := x.pool.runner(w)
+	if gr, ok := runner.(*gatewayRunner); ok && gr.shipsBundles {
+		// Run from the bundle on the worker's machine, not from our paths.
+		b, err := r.bundles.get(pkg, bin, u.Pkg.Dir)
+		var dir string
+		var shipped int64
+		if err == nil {
+			dir, shipped, err = gr.ensure(ctx, b)
+		}
+		r.mu.Lock()
+		r.stats.BytesShipped += shipped
+		r.mu.Unlock()
+		if err != nil {
+			conv.Abort("godist: " + err.Error())
+			if ctx.Err() == nil && x.pool.replace(ctx, w, err) {
+				r.unitDone(key, len(u.Tests) > 0)
+				return append([]string{}, u.Tests...), nil
+			}
+			r.unitDone(key, true) // the dispatcher requeues all of u
+			return nil, err
+		}
+		req.Argv[0] = dir + "/" + bundleBinary
+		req.Dir = dir + "/" + bundlePkg
+	}
 	var stopWatchdog func() string
 	if r.opts.testTimeout > 0 {
 		kill := make(chan string, 1)
@@ -52,7 +76,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		stopWatchdog = watch.watchdog(r.opts.testTimeout, kill)
 	}
 	r.progress.begin(w, pkg, u.Tests)
-	res, err := x.pool.runner(w).runProc(ctx, req, watch)
+	res, err := runner.runProc(ctx, req, watch)
 	r.noteBusy(w, time.Since(start), len(u.Tests))
 	overdue := ""
 	if stopWatchdog != nil {

@@ -25,6 +25,12 @@ var runnerSource string
 type gatewayRunner struct {
 	gw *gateway.Gateway
 	ch *channel.Channel
+
+	// Workers reached over ssh or a socket may not share the controller's
+	// filesystem: they get test bundles (bundle.go).
+	shipsBundles bool
+	bmu          sync.Mutex
+	have         map[string]string // bundle hash -> its directory on the worker
 }
 
 func newGatewayRunner(ctx context.Context, gw *gateway.Gateway) (*gatewayRunner, error) {
@@ -32,7 +38,8 @@ func newGatewayRunner(ctx context.Context, gw *gateway.Gateway) (*gatewayRunner,
 	if err != nil {
 		return nil, fmt.Errorf("gateway %s: starting the test runner: %w", gw.ID(), err)
 	}
-	return &gatewayRunner{gw: gw, ch: ch}, nil
+	kind := gw.Spec().Kind
+	return &gatewayRunner{gw: gw, ch: ch, shipsBundles: kind == gateway.KindSSH || kind == gateway.KindSocket}, nil
 }
 
 // killGrace bounds how long a killed test process may take to report back.

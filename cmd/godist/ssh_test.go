@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,24 +11,63 @@ import (
 )
 
 // TestSSHWorkers runs a fixture's tests on two ssh workers reached through
-// a real OpenSSH server on loopback: the worker binary is shipped once over
-// ssh, and the results equal go test's.
+// a real OpenSSH server on loopback, from a worker directory that is not the
+// source tree: the worker binary is shipped once over ssh, the test bundles
+// (binary, package files, testdata) once per machine, nothing on a second
+// run, and the results equal go test's.
 func TestSSHWorkers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end over ssh")
 	}
 	s := sshtest.Start(t, "")
 	dir := fixture(t, "basic")
-	args := []string{"./pass/", "./fail/", "./names/", "./many/"}
+	args := []string{"./pass/", "./fail/", "./names/", "./many/", "./files/"}
 	want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, args...)...)
-	got := runGodist(t, dir, append([]string{"-json", "-n", "0", "--tx", "2*" + s.Spec("")}, args...)...)
-	if got.code != want.code {
-		t.Errorf("exit code %d, want %d\nstderr:\n%s", got.code, want.code, got.stderr)
+	tmp := t.TempDir()
+	hist := filepath.Join(tmp, "h.json")
+	spec := "2*" + s.Spec("//chdir="+filepath.Join(tmp, "workdir"))
+	shipped := func(run int) int64 {
+		stats := filepath.Join(tmp, "stats.json")
+		got := runIn(t, dir, nil, godist(t), append([]string{"--history", hist, "--stats", stats, "-json", "-n", "0", "--tx", spec}, args...)...)
+		if got.code != want.code {
+			t.Errorf("run %d: exit code %d, want %d\nstderr:\n%s", run, got.code, want.code, got.stderr)
+		}
+		diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
+		data, err := os.ReadFile(stats)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st runStats
+		if err := json.Unmarshal(data, &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.BytesShipped
 	}
-	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
-	// The worker binary went into the remote cache once.
+	if first := shipped(1); first == 0 {
+		t.Error("first run shipped no test bundle")
+	}
+	if second := shipped(2); second != 0 {
+		t.Errorf("second run with nothing changed shipped %d bytes", second)
+	}
+	// One worker binary and one bundle per package in the remote cache.
 	ents, err := os.ReadDir(filepath.Join(s.Cache, "godist", "bin"))
 	if err != nil || len(ents) != 1 || !strings.HasPrefix(ents[0].Name(), "godist-") {
-		t.Errorf("remote cache: %v %v", ents, err)
+		t.Errorf("remote worker binaries: %v %v", ents, err)
+	}
+	bundles, err := os.ReadDir(filepath.Join(s.Cache, "godist", "bundles"))
+	if err != nil || len(bundles) != len(args) {
+		t.Errorf("remote bundles: %d for %d packages (%v)", len(bundles), len(args), err)
+	}
+	if _, err := os.Stat(filepath.Join(s.Cache, "godist", "bundles")); err == nil {
+		found := false
+		filepath.WalkDir(filepath.Join(s.Cache, "godist", "bundles"), func(p string, d os.DirEntry, err error) error {
+			if err == nil && strings.HasSuffix(p, filepath.Join(bundlePkg, "testdata", "input.txt")) {
+				found = true
+			}
+			return nil
+		})
+		if !found {
+			t.Error("the files package's testdata was not shipped")
+		}
 	}
 }

@@ -21,6 +21,7 @@ type runStats struct {
 	TotalTestSeconds float64 `json:"total_test_seconds"`
 	ControllerCPU    float64 `json:"controller_cpu_seconds"`
 	ControllerMaxRSS int64   `json:"controller_maxrss_kb"`
+	BytesShipped     int64   `json:"bytes_shipped"` // test bundles sent to workers
 }
 
 func (r *testRun) writeStats() {

@@ -87,6 +87,8 @@ func TestExecCommand(t *testing.T) {
 // through a socket gateway, then runs tests on it with --tx.
 func TestSocketServerCommand(t *testing.T) {
 	srv := exec.Command(godist(t), "socketserver", "--listen", "127.0.0.1:0")
+	// Its workers keep test bundles in the cache: a private one.
+	srv.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
 	stdout, err := srv.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

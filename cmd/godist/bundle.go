@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+)
+
+// A bundle is what a test process needs on a worker that does not share
+// the controller's filesystem: the test binary, and the package directory's
+// files (its own files and its testdata tree), shipped under the hash of
+// their contents into the worker machine's cache, once per machine: every
+// worker of that machine shares it, and a later run with nothing changed
+// ships nothing. Files outside the package directory (../shared/x, other
+// packages' files) are not shipped.
+type bundle struct {
+	hash  string
+	files []bundleFile
+}
+
+type bundleFile struct {
+	rel  string // slash-separated path in the bundle: "test.bin", "pkg/x_test.go", "pkg/testdata/in.txt"
+	path string // on the controller
+	mode fs.FileMode
+}
+
+// bundleBinary is the test binary's name in a bundle; the package files are
+// under bundlePkg.
+const (
+	bundleBinary = "test.bin"
+	bundlePkg    = "pkg"
+)
+
+// makeBundle lists and hashes a package's bundle.
+func makeBundle(binary, pkgDir string) (*bundle, error) {
+	b := &bundle{}
+	add := func(rel, path string, mode fs.FileMode) { b.files = append(b.files, bundleFile{rel, path, mode}) }
+	st, err := os.Stat(binary)
+	if err != nil {
+		return nil, err
+	}
+	add(bundleBinary, binary, st.Mode())
+	err = filepath.WalkDir(pkgDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(pkgDir, path)
+		if d.IsDir() {
+			// The package's own directory and its testdata tree; other
+			// directories are other packages.
+			if path == pkgDir || rel == "testdata" || filepath.Dir(rel) == "testdata" || hasTestdataPrefix(rel) {
+				return nil
+			}
+			return filepath.SkipDir
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		add(bundlePkg+"/"+filepath.ToSlash(rel), path, info.Mode())
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bundle of %s: %w", pkgDir, err)
+	}
+	slices.SortFunc(b.files, func(x, y bundleFile) int {
+		if x.rel < y.rel {
+			return -1
+		}
+		if x.rel > y.rel {
+			return 1
+		}
+		return 0
+	})
+	h := sha256.New()
+	for _, f := range b.files {
+		data, err := os.ReadFile(f.path)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(data)
+		fmt.Fprintf(h, "%s\x00%o\x00%x\n", f.rel, f.mode.Perm(), sum)
+	}
+	b.hash = hex.EncodeToString(h.Sum(nil))[:32]
+	return b, nil
+}
+
+func hasTestdataPrefix(rel string) bool {
+	return len(rel) > len("testdata/") && rel[:len("testdata/")] == "testdata"+string(filepath.Separator)
+}
+
+// bundles makes each package's bundle once per run.
+type bundles struct {
+	mu   sync.Mutex
+	byPk map[string]*bundleOnce
+}
+
+type bundleOnce struct {
+	once sync.Once
+	b    *bundle
+	err  error
+}
+
+func (bs *bundles) get(pkg, binary, dir string) (*bundle, error) {
+	bs.mu.Lock()
+	if bs.byPk == nil {
+		bs.byPk = map[string]*bundleOnce{}
+	}
+	o := bs.byPk[pkg]
+	if o == nil {
+		o = &bundleOnce{}
+		bs.byPk[pkg] = o
+	}
+	bs.mu.Unlock()
+	o.once.Do(func() { o.b, o.err = makeBundle(binary, dir) })
+	return o.b, o.err
+}
+
+// ensure makes sure the worker has bundle b and returns the bundle's
+// directory there and the bytes it took to ship it (0 when the worker's
+// machine had it).
+func (g *gatewayRunner) ensure(ctx context.Context, b *bundle) (string, int64, error) {
+	g.bmu.Lock()
+	defer g.bmu.Unlock()
+	if dir, ok := g.have[b.hash]; ok {
+		return dir, 0, nil
+	}
+	if err := g.ch.Send(ctx, map[string]any{"bundle": b.hash}); err != nil {
+		return "", 0, g.lost(err)
+	}
+	reply, err := g.reply(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	dir, _ := reply["dir"].(string)
+	var shipped int64
+	if have, _ := reply["have"].(bool); !have {
+		for _, f := range b.files {
+			data, err := os.ReadFile(f.path)
+			if err != nil {
+				return "", shipped, err // the controller's problem: the worker waits for "done"
+			}
+			if err := g.ch.Send(ctx, map[string]any{"file": f.rel, "data": data, "mode": int64(f.mode.Perm())}); err != nil {
+				return "", shipped, g.lost(err)
+			}
+			shipped += int64(len(data))
+		}
+		if err := g.ch.Send(ctx, map[string]any{"done": true}); err != nil {
+			return "", shipped, g.lost(err)
+		}
+		stored, err := g.reply(ctx)
+		if err != nil {
+			return "", shipped, err
+		}
+		dir, _ = stored["stored"].(string)
+	}
+	if g.have == nil {
+		g.have = map[string]string{}
+	}
+	g.have[b.hash] = dir
+	return dir, shipped, nil
+}
+
+// reply receives the runner's answer to a bundle request.
+func (g *gatewayRunner) reply(ctx context.Context) (map[string]any, error) {
+	v, err := g.ch.Receive(ctx)
+	if err != nil {
+		return nil, g.lost(err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("gateway %s: test runner answered %T to a bundle", g.gw.ID(), v)
+	}
+	if msg, _ := m["error"].(string); msg != "" {
+		return nil, fmt.Errorf("gateway %s: storing a test bundle: %s", g.gw.ID(), msg)
+	}
+	return m, nil
+}
