@@ -80,16 +80,17 @@ func (r *Reorderer) Flush() {
 }
 
 func (r *Reorderer) sorted(pkg string, events []Event) []Event {
+	// Keys are int64: the ends must not overflow a 32-bit int.
 	const (
-		first     = -1 << 62
-		last      = 1 << 62
-		runStride = 1 << 24 // apart from one -count round to the next
+		first     int64 = -1 << 62
+		last      int64 = 1 << 62
+		runStride int64 = 1 << 24 // apart from one -count round to the next
 	)
 	pos, size := r.order[pkg], r.size[pkg]
-	runs := map[string]int{}    // top-level name -> runs seen so far
-	current := map[string]int{} // top-level name -> key of its current run
-	unknown := map[string]int{} // names not in the order, by first appearance
-	keys := make([]int, len(events))
+	runs := map[string]int{}      // top-level name -> runs seen so far
+	current := map[string]int64{} // top-level name -> key of its current run
+	unknown := map[string]int{}   // names not in the order, by first appearance
+	keys := make([]int64, len(events))
 	lastTest := -1
 	for i, e := range events {
 		if e.Test != "" {
@@ -111,16 +112,16 @@ func (r *Reorderer) sorted(pkg string, events []Event) []Event {
 			k := runs[top]
 			runs[top]++
 			p := pos[top]
-			var at int
+			var at int64
 			if len(p) == 0 {
 				u, ok := unknown[top]
 				if !ok {
 					u = len(unknown)
 					unknown[top] = u
 				}
-				at = size + u
+				at = int64(size + u)
 			} else {
-				at = p[k%len(p)] + (k/len(p))*runStride
+				at = int64(p[k%len(p)]) + int64(k/len(p))*runStride
 			}
 			current[top] = at
 		}

@@ -34,7 +34,7 @@ func (r *testRun) writeStats() {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		st.ControllerCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-		st.ControllerMaxRSS = ru.Maxrss
+		st.ControllerMaxRSS = int64(ru.Maxrss) // int32 on 32-bit platforms
 	}
 	data, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.WriteFile(r.opts.statsFile, append(data, '\n'), 0o644); err != nil {
