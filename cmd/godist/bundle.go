@@ -8,8 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
+
+	"github.com/godist/godist/scheduler"
 )
 
 // A bundle is what a test process needs on a worker that does not share
@@ -107,6 +111,7 @@ type bundles struct {
 type bundleOnce struct {
 	once sync.Once
 	b    *bundle
+	path string // crossBuild's binary
 	err  error
 }
 
@@ -184,4 +189,37 @@ func (g *gatewayRunner) reply(ctx context.Context) (map[string]any, error) {
 		return nil, fmt.Errorf("gateway %s: storing a test bundle: %s", g.gw.ID(), msg)
 	}
 	return m, nil
+}
+
+// hostPlatform is the controller's GOOS/GOARCH.
+var hostPlatform = runtime.GOOS + "/" + runtime.GOARCH
+
+// crossBuild builds pkg's test binary for another platform ("linux/386"),
+// once per run, for workers of that platform.
+func (r *testRun) crossBuild(ctx context.Context, pkg *scheduler.Package, platform string) (string, error) {
+	r.mu.Lock()
+	if r.cross == nil {
+		r.cross = map[string]*bundleOnce{}
+	}
+	o := r.cross[pkg.ImportPath+" "+platform]
+	if o == nil {
+		o = &bundleOnce{}
+		r.cross[pkg.ImportPath+" "+platform] = o
+	}
+	r.mu.Unlock()
+	o.once.Do(func() {
+		goos, goarch, _ := strings.Cut(platform, "/")
+		out := filepath.Join(r.workDir, goos+"_"+goarch)
+		if o.err = os.MkdirAll(out, 0o755); o.err != nil {
+			return
+		}
+		res := scheduler.Build(ctx, scheduler.BuildRequest{Pkg: pkg, OutDir: out, BuildFlags: r.buildFlags(),
+			Env: append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch)})
+		if res.Err != nil {
+			o.err = fmt.Errorf("building %s for %s: %v\n%s", pkg.ImportPath, platform, res.Err, res.Output)
+			return
+		}
+		o.path = res.Binary
+	})
+	return o.path, o.err
 }

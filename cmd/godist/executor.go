@@ -47,8 +47,16 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	req := procRequest{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
 	runner := x.pool.runner(w)
 	if gr, ok := runner.(*gatewayRunner); ok && gr.shipsBundles {
-		// Run from the bundle on the worker's machine, not from our paths.
-		b, err := r.bundles.get(pkg, bin, u.Pkg.Dir)
+		// Run from the bundle on the worker's machine, not from our paths,
+		// with a binary built for that machine.
+		var err error
+		if gr.platform != hostPlatform {
+			bin, err = r.crossBuild(ctx, u.Pkg, gr.platform)
+		}
+		var b *bundle
+		if err == nil {
+			b, err = r.bundles.get(pkg+" "+gr.platform, bin, u.Pkg.Dir)
+		}
 		var dir string
 		var shipped int64
 		if err == nil {

@@ -29,6 +29,7 @@ type gatewayRunner struct {
 	// Workers reached over ssh or a socket may not share the controller's
 	// filesystem: they get test bundles (bundle.go).
 	shipsBundles bool
+	platform     string // the worker's GOOS/GOARCH
 	bmu          sync.Mutex
 	have         map[string]string // bundle hash -> its directory on the worker
 }
@@ -39,7 +40,15 @@ func newGatewayRunner(ctx context.Context, gw *gateway.Gateway) (*gatewayRunner,
 		return nil, fmt.Errorf("gateway %s: starting the test runner: %w", gw.ID(), err)
 	}
 	kind := gw.Spec().Kind
-	return &gatewayRunner{gw: gw, ch: ch, shipsBundles: kind == gateway.KindSSH || kind == gateway.KindSocket}, nil
+	g := &gatewayRunner{gw: gw, ch: ch, shipsBundles: kind == gateway.KindSSH || kind == gateway.KindSocket}
+	if g.shipsBundles {
+		info, err := gw.Info(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("gateway %s: %w", gw.ID(), err)
+		}
+		g.platform = info.GOOS + "/" + info.GOARCH
+	}
+	return g, nil
 }
 
 // killGrace bounds how long a killed test process may take to report back.

@@ -98,8 +98,9 @@ type testRun struct {
 	lastOutcome    map[string]string  // "pkg Test" -> last outcome of a top-level test
 	busy           map[int]*workerUse // per worker slot
 	lanes          []*lane
-	bundles        bundles   // test bundles for workers on other filesystems
-	progress       *progress // the live status line; nil when not on a terminal
+	bundles        bundles                // test bundles for workers on other filesystems
+	cross          map[string]*bundleOnce // "pkg goos/goarch" -> its cross-built binary
+	progress       *progress              // the live status line; nil when not on a terminal
 	stopScheduling func()
 	failedTests    int // top-level test failures so far, for -failfast/--maxfail
 }
