@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"debug/elf"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
-	"time"
 )
 
 // TestCrossPlatformWorker: a worker of another GOARCH (a linux/386 godist,
@@ -31,30 +28,7 @@ func TestCrossPlatformWorker(t *testing.T) {
 	cache := t.TempDir()
 	srv := exec.Command(bin386, "socketserver", "--listen", "127.0.0.1:0")
 	srv.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache)
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		srv.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			srv.Process.Kill()
-			<-done
-		}
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := strings.TrimPrefix(strings.TrimSpace(line), "listening on ")
+	addr, _ := startServer(t, srv)
 
 	dir := fixture(t, "basic")
 	args := []string{"./pass/", "./fail/", "./files/"}

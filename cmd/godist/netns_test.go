@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestNetnsHosts fans a run out over socket servers in network namespaces
@@ -73,32 +71,9 @@ func startNetnsServer(t *testing.T, n int, token string) string {
 
 	srv := exec.Command("ip", "netns", "exec", ns, godist(t), "socketserver", "--listen", remote+":0", "--token-file", token)
 	srv.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { srv.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			srv.Process.Kill()
-			<-done
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("socketserver in %s: %v", ns, err)
-	}
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if !ok || !strings.HasPrefix(addr, remote+":") {
-		t.Fatalf("socketserver in %s said %q", ns, line)
+	addr, _ := startServer(t, srv)
+	if !strings.HasPrefix(addr, remote+":") {
+		t.Fatalf("socketserver in %s listens on %s", ns, addr)
 	}
 	return addr
 }

@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 )
 
 // TestSocketServerNeedsToken: off loopback the server refuses to start
@@ -46,42 +45,16 @@ func TestSocketServerToken(t *testing.T) {
 	}
 	srv := exec.Command(godist(t), "socketserver", "--listen", "127.0.0.1:0")
 	srv.Env = append(os.Environ(), "GODIST_TOKEN="+token)
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var serverLog strings.Builder
+	var serverLog syncWriter
 	srv.Stderr = &serverLog
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
+	addr, stop := startServer(t, srv)
 	defer func() {
-		srv.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- srv.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("socketserver after SIGINT: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			srv.Process.Kill()
-			<-done
-			t.Error("socketserver did not stop on SIGINT")
-		}
+		stop()
 		if !strings.Contains(serverLog.String(), "refused connection from 127.0.0.1:") ||
 			!strings.Contains(serverLog.String(), "authentication failed: the client has no token") {
 			t.Errorf("server log lacks the refusal:\n%s", serverLog.String())
 		}
 	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if !ok {
-		t.Fatalf("socketserver said %q", line)
-	}
 	src := writeSource(t, upperSource)
 	t.Setenv("GODIST_TOKEN", "")
 	got := runStdin(t, "\"socket\"\n", "exec", "--tx", "socket="+addr+"//token-file="+tokenFile, src)
@@ -92,4 +65,23 @@ func TestSocketServerToken(t *testing.T) {
 	if want := "socket " + addr + ": authentication failed: the server requires a token"; got.code != 1 || !strings.Contains(got.stderr, want) {
 		t.Errorf("exec without the token: exit %d, stderr %q; want exit 1 and %q", got.code, got.stderr, want)
 	}
+}
+
+// syncWriter is a strings.Builder safe for the writing process's copier
+// and the test reading it.
+type syncWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (w *syncWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }

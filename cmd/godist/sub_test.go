@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -89,37 +90,7 @@ func TestSocketServerCommand(t *testing.T) {
 	srv := exec.Command(godist(t), "socketserver", "--listen", "127.0.0.1:0")
 	// Its workers keep test bundles in the cache: a private one.
 	srv.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
-	stdout, err := srv.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		srv.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- srv.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("socketserver after SIGINT: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			srv.Process.Kill()
-			<-done
-			t.Error("socketserver did not stop on SIGINT")
-		}
-	}()
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if !ok {
-		t.Fatalf("socketserver said %q", line)
-	}
+	addr, _ := startServer(t, srv)
 	got := runStdin(t, "\"socket\"\n", "exec", "--tx", "socket="+addr, writeSource(t, upperSource))
 	if got.code != 0 || !strings.HasPrefix(got.stdout, "\"SOCKET\"\n") {
 		t.Errorf("exec over socket: exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
@@ -128,4 +99,51 @@ func TestSocketServerCommand(t *testing.T) {
 	res := runGodist(t, dir, "-json", "-n", "0", "--tx", "2*socket="+addr, "./names/", "./fail/")
 	want := runIn(t, dir, nil, "go", "test", "-json", "-count=1", "./names/", "./fail/")
 	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, res.stdout))
+}
+
+// startServer starts a prepared `godist socketserver` command (its Stderr
+// set by the caller or os.Stderr), waits for its "listening on ADDR" line
+// and returns ADDR and a stop function: SIGINT, then a check that it ended
+// cleanly within 10 s (killed and reported otherwise). stop runs at the end
+// of the test too; calling it earlier is fine.
+func startServer(t *testing.T, srv *exec.Cmd) (addr string, stop func()) {
+	t.Helper()
+	stdout, err := srv.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if srv.Stderr == nil {
+		srv.Stderr = os.Stderr
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			srv.Process.Signal(os.Interrupt)
+			done := make(chan error, 1)
+			go func() { done <- srv.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("socketserver after SIGINT: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				srv.Process.Kill()
+				<-done
+				t.Error("socketserver did not stop on SIGINT")
+			}
+		})
+	}
+	t.Cleanup(stop)
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
+	if !ok {
+		t.Fatalf("socketserver said %q", line)
+	}
+	return addr, stop
 }
