@@ -18,31 +18,19 @@ import (
 	"github.com/godist/godist/internal/sshtest"
 )
 
-// sshd is a test's OpenSSH server (internal/sshtest).
-type sshd struct {
-	dir    string
-	port   int
-	config string // client ssh_config (for //ssh_config=)
-	cache  string // the remote side's XDG_CACHE_HOME
-	key    string // client private key
-}
-
-// spec is an ssh spec for this server, followed by keys.
-func (s *sshd) spec(keys string) string {
-	return fmt.Sprintf("ssh=127.0.0.1:%d//ssh_config=%s%s", s.port, s.config, keys)
-}
+// sshd is a test's OpenSSH server on loopback (internal/sshtest).
+type sshd = sshtest.Server
 
 // startSSHD starts sshd with extra sshd_config lines; the remote cache is empty.
 func startSSHD(t testing.TB, extra ...string) *sshd {
 	t.Helper()
-	return startSSHDCache(t, "", extra...)
+	return sshtest.Start(t, "", extra...)
 }
 
 // startSSHDCache starts sshd whose sessions use cache as XDG_CACHE_HOME.
 func startSSHDCache(t testing.TB, cache string, extra ...string) *sshd {
 	t.Helper()
-	s := sshtest.Start(t, cache, extra...)
-	return &sshd{dir: s.Dir, port: s.Port, config: s.Config, cache: s.Cache, key: s.Key}
+	return sshtest.Start(t, cache, extra...)
 }
 
 var (
@@ -70,7 +58,7 @@ func testBinarySize(t testing.TB) int64 {
 // cachedFiles lists the remote cache's bin directory.
 func cachedFiles(t testing.TB, s *sshd) []string {
 	t.Helper()
-	ents, err := os.ReadDir(filepath.Join(s.cache, "godist", "bin"))
+	ents, err := os.ReadDir(filepath.Join(s.Cache, "godist", "bin"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +90,7 @@ func sshTransports(t testing.TB) []transport {
 	}
 	return []transport{{name: "ssh", process: true, open: func(t testing.TB, keys string) *Gateway {
 		s := startSSHDCache(t, sharedSSHCache(t))
-		return openSpec(t, s.spec(keys))
+		return openSpec(t, s.Spec(keys))
 	}}}
 }
 
@@ -169,11 +157,11 @@ func TestSSHOpenShipsOnceAndReaps(t *testing.T) {
 	t.Parallel()
 	s := startSSHD(t)
 	size := testBinarySize(t)
-	wd := filepath.Join(s.dir, "work")
+	wd := filepath.Join(s.Dir, "work")
 
 	for i, wantShipped := range []int64{size, 0} {
 		start := time.Now()
-		g, err := Open(ctxT(t), parseOne(t, s.spec("//chdir="+wd+"//env:GODIST_T=ssh")))
+		g, err := Open(ctxT(t), parseOne(t, s.Spec("//chdir="+wd+"//env:GODIST_T=ssh")))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,7 +227,7 @@ func localPlatformGOOS() string {
 func TestSSHGroupSharesCopy(t *testing.T) {
 	t.Parallel()
 	s := startSSHD(t)
-	sps, err := ParseSpec("4*" + s.spec(""))
+	sps, err := ParseSpec("4*" + s.Spec(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +277,7 @@ func TestSSHGroupSharesCopy(t *testing.T) {
 func TestSSHCloseKillsRemoteWorker(t *testing.T) {
 	t.Parallel()
 	s := startSSHD(t)
-	g, err := Open(ctxT(t), parseOne(t, s.spec("")))
+	g, err := Open(ctxT(t), parseOne(t, s.Spec("")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,28 +305,28 @@ func TestSSHOpenFailures(t *testing.T) {
 	s := startSSHD(t)
 	noSh := startSSHD(t, "SetEnv PATH=/nonexistent")
 
-	badKey := filepath.Join(s.dir, "other_ed25519")
+	badKey := filepath.Join(s.Dir, "other_ed25519")
 	keygen(t, badKey)
-	badConfig := filepath.Join(s.dir, "bad_config")
-	writeFile(t, badConfig, clientConfig(badKey, filepath.Join(s.dir, "known_hosts"), "accept-new"))
-	strictConfig := filepath.Join(s.dir, "strict_config")
-	writeFile(t, strictConfig, clientConfig(s.key, filepath.Join(s.dir, "empty_known_hosts"), "yes"))
+	badConfig := filepath.Join(s.Dir, "bad_config")
+	writeFile(t, badConfig, clientConfig(badKey, filepath.Join(s.Dir, "known_hosts"), "accept-new"))
+	strictConfig := filepath.Join(s.Dir, "strict_config")
+	writeFile(t, strictConfig, clientConfig(s.Key, filepath.Join(s.Dir, "empty_known_hosts"), "yes"))
 	closed := loopbackPort(t)
 
 	for _, tc := range []struct {
 		name, spec string
 		want       []string // substrings of the error
 	}{
-		{"refused", fmt.Sprintf("ssh=127.0.0.1:%d//ssh_config=%s", closed, s.config),
+		{"refused", fmt.Sprintf("ssh=127.0.0.1:%d//ssh_config=%s", closed, s.Config),
 			[]string{fmt.Sprintf("ssh 127.0.0.1:%d:", closed), "Connection refused"}},
-		{"bad key", fmt.Sprintf("ssh=127.0.0.1:%d//ssh_config=%s", s.port, badConfig),
-			[]string{fmt.Sprintf("ssh 127.0.0.1:%d:", s.port), "Permission denied"}},
-		{"unknown host key", fmt.Sprintf("ssh=127.0.0.1:%d//ssh_config=%s", s.port, strictConfig),
-			[]string{fmt.Sprintf("ssh 127.0.0.1:%d:", s.port), "Host key verification failed"}},
-		{"no sh", noSh.spec(""),
-			[]string{fmt.Sprintf("ssh 127.0.0.1:%d:", noSh.port), "sh", "not found"}},
-		{"unknown user", fmt.Sprintf("ssh=nosuchuser_godist@127.0.0.1:%d//ssh_config=%s", s.port, s.config),
-			[]string{fmt.Sprintf("ssh nosuchuser_godist@127.0.0.1:%d:", s.port), "Permission denied"}},
+		{"bad key", fmt.Sprintf("ssh=127.0.0.1:%d//ssh_config=%s", s.Port, badConfig),
+			[]string{fmt.Sprintf("ssh 127.0.0.1:%d:", s.Port), "Permission denied"}},
+		{"unknown host key", fmt.Sprintf("ssh=127.0.0.1:%d//ssh_config=%s", s.Port, strictConfig),
+			[]string{fmt.Sprintf("ssh 127.0.0.1:%d:", s.Port), "Host key verification failed"}},
+		{"no sh", noSh.Spec(""),
+			[]string{fmt.Sprintf("ssh 127.0.0.1:%d:", noSh.Port), "sh", "not found"}},
+		{"unknown user", fmt.Sprintf("ssh=nosuchuser_godist@127.0.0.1:%d//ssh_config=%s", s.Port, s.Config),
+			[]string{fmt.Sprintf("ssh nosuchuser_godist@127.0.0.1:%d:", s.Port), "Permission denied"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -415,7 +403,7 @@ func TestSSHWrongPlatform(t *testing.T) {
 	saved := localPlatform
 	localPlatform = "darwin/arm64"
 	t.Cleanup(func() { localPlatform = saved })
-	_, err := Open(ctxT(t), parseOne(t, s.spec("")))
+	_, err := Open(ctxT(t), parseOne(t, s.Spec("")))
 	t.Log(err)
 	if !errors.Is(err, ErrPlatform) || !strings.Contains(err.Error(), "this godist is darwin/arm64") {
 		t.Errorf("open: %v, want ErrPlatform naming both platforms", err)
@@ -516,7 +504,7 @@ func TestBootstrapScriptRejectsBadCopy(t *testing.T) {
 func BenchmarkSSHStartup(b *testing.B) {
 	s := startSSHD(b)
 	ctx := context.Background()
-	spec := parseOne(b, s.spec(""))
+	spec := parseOne(b, s.Spec(""))
 	first := time.Now()
 	g, err := Open(ctx, spec)
 	if err != nil {
@@ -547,7 +535,7 @@ func BenchmarkSSHStartup(b *testing.B) {
 func TestSSHProxyJumpAlias(t *testing.T) {
 	t.Parallel()
 	s := startSSHD(t)
-	cfg := filepath.Join(s.dir, "jump_config")
+	cfg := filepath.Join(s.Dir, "jump_config")
 	writeFile(t, cfg, fmt.Sprintf(`Host target
   HostName 127.0.0.1
   Port %d
@@ -556,7 +544,7 @@ Host jump
   HostName 127.0.0.1
   Port %d
   HostKeyAlias jumphost
-`, s.port, s.port)+clientConfig(s.key, filepath.Join(s.dir, "known_hosts"), "accept-new"))
+`, s.Port, s.Port)+clientConfig(s.Key, filepath.Join(s.Dir, "known_hosts"), "accept-new"))
 	g, err := Open(ctxT(t), parseOne(t, "ssh=target//ssh_config="+cfg))
 	if err != nil {
 		t.Fatal(err)
