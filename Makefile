@@ -2,7 +2,7 @@
 GO ?= go
 PKGS := ./...
 
-.PHONY: build test test-short selftest bench fuzz lint
+.PHONY: build test test-short selftest bench bench-corpus fuzz lint
 
 build:
 	$(GO) build -o bin/godist ./cmd/godist
@@ -21,9 +21,20 @@ selftest:
 test-short:
 	$(GO) test -short -timeout 5m $(PKGS)
 
-# Go benchmarks (channel, gateway, scheduler, collector).
+# Go micro-benchmarks (channel, gateway, scheduler, collector), then godist
+# against go test on the fixture suites, interleaved; the table goes to
+# stdout and bench/results.md. See bench/README.md.
+BENCHTIME ?= 200ms
+BENCHREPS ?= 3
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1s $(PKGS)
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
+	$(GO) run ./bench/harness -reps $(BENCHREPS) -suites slow,many,basic -out bench/results.md
+
+# The real public suites (hashicorp/raft, k8s.io/apimachinery, gofiber/fiber)
+# from the module cache: about 25 minutes a repetition on 2 CPUs.
+CORPUSREPS ?= 1
+bench-corpus:
+	$(GO) run ./bench/harness -reps $(CORPUSREPS) -suites raft,apimachinery,fiber -out bench/results-corpus.md
 
 FUZZTIME ?= 30s
 fuzz:
