@@ -28,7 +28,7 @@ BENCHTIME ?= 200ms
 BENCHREPS ?= 3
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) $(PKGS)
-	$(GO) run ./bench/harness -reps $(BENCHREPS) -suites slow,many,basic -out bench/results.md
+	$(GO) run ./bench/harness -reps $(BENCHREPS) -suites slow,many,basic,subtests -out bench/results.md
 
 # The real public suites (hashicorp/raft, k8s.io/apimachinery, gofiber/fiber)
 # from the module cache: about 25 minutes a repetition on 2 CPUs.

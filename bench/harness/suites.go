@@ -40,6 +40,8 @@ var suites = []suite{
 	{Name: "basic", Dir: "testdata/basic", Flags: []string{"-skip", "^TestSlow"}, Pkgs: []string{"./..."}, Budget: 3 * time.Minute,
 		Why:     "every fixture package (one build failure, one vet failure, failing tests: exit 1 under both tools)",
 		Skipped: "TestSlow*: the slow suite measures them"},
+	{Name: "subtests", Dir: "testdata/subtests", Pkgs: []string{"./..."}, Budget: 3 * time.Minute,
+		Why: "time under a few top-level tests (table test, testify suite, duplicate Test): splitting below the top level, from the second run (+hist)"},
 	{Name: "raft", Dir: "bench/corpus", Budget: 8 * time.Minute,
 		Flags: []string{"-timeout", "5m", "-skip", "^(" + strings.Join(raftSkips, "|") + ")$"},
 		Pkgs:  []string{"github.com/hashicorp/raft/..."},
