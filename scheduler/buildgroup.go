@@ -17,13 +17,13 @@ import (
 	"github.com/godist/godist/collector"
 )
 
-// groupSizes is how BuildGroups cuts the packages to build: one go command
-// for the first package, one for the next three, one for all the rest. A go
+// groupSizes is how BuildGroups cuts the early packages: one go command for
+// the first, one for the next three; all the rest go to one more. A go
 // command costs a few hundred milliseconds of its own before it compiles
 // anything, so building each package alone spends seconds on a suite of
 // many packages; one command for everything would start no test before the
-// last link. The caller orders the packages longest work first, so the
-// packages that matter most start early.
+// last link. The caller orders the packages longest work first and says how
+// many of them are worth starting early.
 var groupSizes = []int{1, 3}
 
 // BuildGroups builds reqs like BuildAll, with far fewer go commands:
@@ -37,7 +37,10 @@ var groupSizes = []int{1, 3}
 // element another package in the group shares (both would be NAME.test)
 // are built alone too. All requests must share Dir, BuildFlags, Env and
 // GoCmd, and OutDir.
-func BuildGroups(ctx context.Context, reqs []BuildRequest, concurrency int, done func(BuildResult)) {
+//
+// early is how many of the leading requests (packages with long tests) get
+// go commands of their own (groupSizes); 0 builds everything in one.
+func BuildGroups(ctx context.Context, reqs []BuildRequest, early, concurrency int, done func(BuildResult)) {
 	var groups [][]BuildRequest
 	var alone []BuildRequest
 	var rest []BuildRequest
@@ -49,12 +52,13 @@ func BuildGroups(ctx context.Context, reqs []BuildRequest, concurrency int, done
 		rest = append(rest, req)
 	}
 	for _, size := range groupSizes {
-		if len(rest) == 0 {
+		if len(rest) == 0 || early <= 0 {
 			break
 		}
-		n := min(size, len(rest))
+		n := min(size, len(rest), early)
 		groups = append(groups, rest[:n])
 		rest = rest[n:]
+		early -= n
 	}
 	if len(rest) > 0 {
 		groups = append(groups, rest)

@@ -34,7 +34,19 @@ func TestBuildGroupsMatchesBuild(t *testing.T) {
 		}
 		return results
 	}
-	alone, grouped := collect(BuildAll), collect(BuildGroups)
+	grouped := func(early int) func(context.Context, []BuildRequest, int, func(BuildResult)) {
+		return func(ctx context.Context, reqs []BuildRequest, c int, done func(BuildResult)) {
+			BuildGroups(ctx, reqs, early, c, done)
+		}
+	}
+	alone := collect(BuildAll)
+	for _, early := range []int{0, 4} {
+		compareBuilds(t, alone, collect(grouped(early)))
+	}
+}
+
+func compareBuilds(t *testing.T, alone, grouped map[string]BuildResult) {
+	t.Helper()
 	for ip, a := range alone {
 		g := grouped[ip]
 		if (a.Err == nil) != (g.Err == nil) || a.Output != g.Output || a.SetupFailed != g.SetupFailed ||

@@ -242,6 +242,14 @@ func (r *testRun) run(ctx context.Context) int {
 	slices.SortStableFunc(reqs, func(a, b scheduler.BuildRequest) int {
 		return cmp.Compare(work[b.Pkg.ImportPath], work[a.Pkg.ImportPath])
 	})
+	// Packages with seconds of tests are worth a go command of their own,
+	// to start early; the rest build together.
+	early := 0
+	for _, req := range reqs[:min(len(reqs), 4)] {
+		if work[req.Pkg.ImportPath] >= 2*time.Second {
+			early++
+		}
+	}
 	// Builds and workers start together; each package's units are released
 	// as soon as its binary is ready.
 	buildCtx, cancelBuilds := context.WithCancel(ctx)
@@ -256,7 +264,7 @@ func (r *testRun) run(ctx context.Context) int {
 				ln.d.CloseAdd()
 			}
 		}()
-		scheduler.BuildGroups(buildCtx, reqs, o.buildP, r.built)
+		scheduler.BuildGroups(buildCtx, reqs, early, o.buildP, r.built)
 		r.mu.Lock()
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
 		r.mu.Unlock()
