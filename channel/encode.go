@@ -18,7 +18,6 @@ const extChannel int8 = 1
 var (
 	channelPtrType = reflect.TypeOf((*Channel)(nil))
 	timeType       = reflect.TypeOf(time.Time{})
-	bytesType      = reflect.TypeOf([]byte(nil))
 )
 
 // validate walks v and reports the first value the value model cannot carry.

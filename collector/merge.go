@@ -25,24 +25,23 @@ type Merger struct {
 	clock Clock
 	emit  func(Event)
 
-	begun        time.Time
-	started      bool
-	ended        bool
-	failed       bool
-	running      int // batches created and not finished
-	finished     int
-	noTests      int // finished batches that printed "no tests to run"
-	sawPass      bool
-	sawFail      bool
-	coverage     string
-	covForced    bool
-	sawShuffle   bool
-	abortReasons []string       // of aborted processes, for the caller's report
-	lastByte     byte           // last byte of the last output emitted, 0 if none
-	pkgLines     map[string]int // package-level line -> copies emitted
-	trailer      []string       // package-level lines printed after PASS/FAIL, held for Finish
-	trailLens    map[string]int // line -> copies held in trailer
-	result       string
+	begun      time.Time
+	started    bool
+	ended      bool
+	failed     bool
+	running    int // batches created and not finished
+	finished   int
+	noTests    int // finished batches that printed "no tests to run"
+	sawPass    bool
+	sawFail    bool
+	coverage   string
+	covForced  bool
+	sawShuffle bool
+	lastByte   byte           // last byte of the last output emitted, 0 if none
+	pkgLines   map[string]int // package-level line -> copies emitted
+	trailer    []string       // package-level lines printed after PASS/FAIL, held for Finish
+	trailLens  map[string]int // line -> copies held in trailer
+	result     string
 
 	// With reruns (SetReruns), a test that failed and then passed on a
 	// rerun does not fail the package: the verdict comes from each

@@ -15,10 +15,6 @@ import (
 	"github.com/godist/godist/channel"
 )
 
-// ErrNotSupported is returned by Open for a spec kind not built yet (none
-// today; kept for callers that check it).
-var ErrNotSupported = errors.New("gateway: not yet supported")
-
 // ErrClosed is Err after Close ended the gateway.
 var ErrClosed = errors.New("gateway: closed")
 

@@ -56,11 +56,10 @@ type SetupRequest struct {
 
 // request is a decoded channel open request.
 type request struct {
-	op     string
-	exec   ExecRequest
-	imp    ImportRequest
-	setup  SetupRequest
-	reqVer int
+	op    string
+	exec  ExecRequest
+	imp   ImportRequest
+	setup SetupRequest
 }
 
 func (r ExecRequest) wire() map[string]any {

@@ -58,7 +58,7 @@ func makeBundle(binary, pkgDir string) (*bundle, error) {
 		if d.IsDir() {
 			// The package's own directory and its testdata tree; other
 			// directories are other packages.
-			if path == pkgDir || rel == "testdata" || filepath.Dir(rel) == "testdata" || hasTestdataPrefix(rel) {
+			if path == pkgDir || rel == "testdata" || strings.HasPrefix(rel, "testdata"+string(filepath.Separator)) {
 				return nil
 			}
 			return filepath.SkipDir
@@ -96,10 +96,6 @@ func makeBundle(binary, pkgDir string) (*bundle, error) {
 	}
 	b.hash = hex.EncodeToString(h.Sum(nil))[:32]
 	return b, nil
-}
-
-func hasTestdataPrefix(rel string) bool {
-	return len(rel) > len("testdata/") && rel[:len("testdata/")] == "testdata"+string(filepath.Separator)
 }
 
 // bundles makes each package's bundle once per run.

@@ -405,17 +405,7 @@ func TestSubtestSplitting(t *testing.T) {
 	wantText := runIn(t, dir, nil, "go", "test", "-count=1", "./...")
 	tmp := t.TempDir()
 	hist := filepath.Join(tmp, "history.json")
-	procs := func(stats string) int {
-		data, err := os.ReadFile(stats)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var st runStats
-		if err := json.Unmarshal(data, &st); err != nil {
-			t.Fatal(err)
-		}
-		return st.TestProcesses
-	}
+	procs := func(stats string) int { return readStats(t, stats).TestProcesses }
 	first := runIn(t, dir, nil, godist(t), "--history", hist, "--stats", filepath.Join(tmp, "1.json"), "-n", "4", "-json", "./...")
 	second := runIn(t, dir, nil, godist(t), "--history", hist, "--stats", filepath.Join(tmp, "2.json"), "-n", "4", "-json", "./...")
 	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, first.stdout))
@@ -433,4 +423,18 @@ func TestSubtestSplitting(t *testing.T) {
 	if w, g := durations.ReplaceAllString(wantV.stdout, "X"), durations.ReplaceAllString(textV.stdout, "X"); w != g {
 		t.Errorf("-v text differs from go test's\n--- go test\n%s\n--- godist\n%s", w, g)
 	}
+}
+
+// readStats reads what godist --stats wrote.
+func readStats(t *testing.T, path string) runStats {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st runStats
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

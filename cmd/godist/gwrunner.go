@@ -65,12 +65,18 @@ func (g *gatewayRunner) runProc(ctx context.Context, req procRequest, out io.Wri
 	recvCtx, stopRecv := context.WithCancelCause(context.Background())
 	defer stopRecv(nil)
 	var killOnce sync.Once
+	var graceTimer *time.Timer // set once, under killOnce, by the kill goroutine
+	defer func() {
+		if graceTimer != nil {
+			graceTimer.Stop()
+		}
+	}()
 	kill := func(sig string) {
 		kctx, cancel := context.WithTimeout(context.Background(), killGrace)
 		defer cancel()
 		g.ch.Send(kctx, map[string]any{"kill": sig})
 		killOnce.Do(func() {
-			time.AfterFunc(killGrace, func() {
+			graceTimer = time.AfterFunc(killGrace, func() {
 				stopRecv(fmt.Errorf("no answer %v after killing the test process", killGrace))
 			})
 		})

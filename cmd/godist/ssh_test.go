@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,15 +32,7 @@ func TestSSHWorkers(t *testing.T) {
 			t.Errorf("run %d: exit code %d, want %d\nstderr:\n%s", run, got.code, want.code, got.stderr)
 		}
 		diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
-		data, err := os.ReadFile(stats)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var st runStats
-		if err := json.Unmarshal(data, &st); err != nil {
-			t.Fatal(err)
-		}
-		return st.BytesShipped
+		return readStats(t, stats).BytesShipped
 	}
 	if first := shipped(1); first == 0 {
 		t.Error("first run shipped no test bundle")
