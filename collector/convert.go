@@ -2,6 +2,7 @@ package collector
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,23 @@ type ProcessConverter struct {
 	result       ProcessResult
 	lastByte     byte // last byte of output passed on, 0 if none
 	finished     bool
+	worker       string // SetWorker's id, "" for none
+}
+
+// WorkerAttr is the attribute key (an "attr" event, an "=== ATTR" line in
+// -v output, a test case property in JUnit) naming the worker that ran a
+// top-level test, like pytest-xdist's [gw3].
+const WorkerAttr = "godist.worker"
+
+// SetWorker makes the converter report that this process runs on worker
+// id: after each top-level test's run event it emits an attr event with
+// key [WorkerAttr] and the "=== ATTR" output line go test -v prints for
+// t.Attr. Call it before the first Write.
+func (c *ProcessConverter) SetWorker(id string) {
+	if strings.ContainsAny(id, " \r\n") {
+		panic(fmt.Sprintf("collector: worker id %q holds white space", id))
+	}
+	c.worker = id
 }
 
 type testState struct {
@@ -247,6 +265,10 @@ func (c *ProcessConverter) framing(line []byte, marked bool) {
 	}
 	c.send(e)
 	c.writeOutput(line)
+	if action == "run" && c.worker != "" && c.tests[name].parent == "" {
+		c.send(Event{Action: "attr", Key: WorkerAttr, Value: c.worker})
+		c.writeOutput([]byte("=== ATTR  " + name + " " + WorkerAttr + " " + c.worker + "\n"))
+	}
 }
 
 // resultLine handles "--- PASS: name (0.00s)" lines, possibly indented.

@@ -60,19 +60,40 @@ func (m *Merger) emitSplitLocked(top string) {
 	seen := map[string]bool{} // the parent's own output, which every part repeats
 	var elapsed float64
 	action, results, skips := "pass", 0, 0
+	// Each part ran on its own worker: the parent's worker attribute lists
+	// them all, and each direct subtest gets its part's.
+	var workers []string
+	runAt := -1
 	for _, block := range blocks {
+		worker := ""
+		for _, e := range block {
+			if e.Test == top && e.Action == "attr" && e.Key == WorkerAttr {
+				worker = e.Value
+			}
+		}
+		if worker != "" && !slices.Contains(workers, worker) {
+			workers = append(workers, worker)
+		}
 		for _, e := range block {
 			if e.Test != top {
 				out = append(out, e)
+				if rest, ok := strings.CutPrefix(e.Test, top+"/"); ok && worker != "" && !strings.Contains(rest, "/") && e.Action == "output" && e.Output == "=== RUN   "+e.Test+"\n" {
+					out = append(out, workerAttr(e, worker)...)
+				}
 				continue
 			}
 			switch e.Action {
 			case "run":
 				if !ran {
 					ran = true
+					runAt = len(out)
 					out = append(out, e)
 				}
 				continue
+			case "attr":
+				if e.Key == WorkerAttr {
+					continue
+				}
 			case "pass", "fail", "skip":
 				results++
 				if e.Elapsed != nil {
@@ -87,7 +108,7 @@ func (m *Merger) emitSplitLocked(top string) {
 				continue
 			case "output":
 				line := strings.TrimLeft(e.Output, " ")
-				if isResultLine(line, top) {
+				if isResultLine(line, top) || strings.HasPrefix(line, "=== ATTR  "+top+" "+WorkerAttr+" ") {
 					continue
 				}
 			}
@@ -101,6 +122,13 @@ func (m *Merger) emitSplitLocked(top string) {
 	}
 	if results > 0 && skips == results {
 		action = "skip"
+	}
+	if runAt >= 0 && len(workers) > 0 {
+		at := runAt + 1 // after the === RUN line
+		if at < len(out) && out[at].Test == top && out[at].Output == "=== RUN   "+top+"\n" {
+			at++
+		}
+		out = slices.Insert(out, at, workerAttr(out[runAt], strings.Join(workers, ","))...)
 	}
 	sortBySubtest(out, top, m.splitOrder[top])
 	delete(m.splitOrder, top)
@@ -146,4 +174,13 @@ func sortBySubtest(events []Event, top string, order []string) {
 		return len(order)
 	}
 	slices.SortStableFunc(events, func(a, b Event) int { return cmp.Compare(key(a), key(b)) })
+}
+
+// workerAttr returns the events that say e's test ran on worker: an attr
+// event and its "=== ATTR" output line.
+func workerAttr(e Event, worker string) []Event {
+	attr, line := e, e
+	attr.Action, attr.Output, attr.Key, attr.Value = "attr", "", WorkerAttr, worker
+	line.Action, line.Output = "output", "=== ATTR  "+e.Test+" "+WorkerAttr+" "+worker+"\n"
+	return []Event{attr, line}
 }

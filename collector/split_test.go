@@ -65,3 +65,51 @@ func TestSplitParentMerge(t *testing.T) {
 		t.Errorf("subtests in order %v, want the known run order b, a", order)
 	}
 }
+
+// TestWorkerAttr checks the worker attributes of a plain process and of a
+// test split over two workers.
+func TestWorkerAttr(t *testing.T) {
+	var got []Event
+	m := NewMerger("p", nil, func(e Event) { got = append(got, e) })
+	m.SplitParent("TestT", 2, []string{"a", "b"})
+	part := func(sub string) string {
+		return "=== RUN   TestT\n=== RUN   TestT/" + sub + "\n--- PASS: TestT/" + sub + " (0.00s)\n--- PASS: TestT (0.00s)\nPASS\n"
+	}
+	for i, out := range []string{part("a"), part("b"), "=== RUN   TestU\n=== RUN   TestU/x\n--- PASS: TestU (0.00s)\n    --- PASS: TestU/x (0.00s)\nPASS\n"} {
+		c := m.NewProcess(nil, true)
+		c.SetWorker([]string{"gw0", "gw1", "gw2"}[i])
+		c.Write([]byte(out))
+		c.Finish(0, "")
+	}
+	m.Finish()
+	var attrs, lines []string
+	for _, e := range got {
+		switch {
+		case e.Action == "attr":
+			if e.Key != WorkerAttr || e.Output != "" || e.Package != "p" {
+				t.Errorf("attr event %+v, want key %q, package p, no output", e, WorkerAttr)
+			}
+			attrs = append(attrs, e.Test+"="+e.Value)
+		case e.Action == "output" && strings.HasPrefix(e.Output, "=== ATTR  "):
+			lines = append(lines, e.Output)
+		}
+	}
+	want := []string{"TestT=gw0,gw1", "TestT/a=gw0", "TestT/b=gw1", "TestU=gw2"}
+	if strings.Join(attrs, " ") != strings.Join(want, " ") {
+		t.Errorf("worker attributes %q, want %q", attrs, want)
+	}
+	wantLines := []string{
+		"=== ATTR  TestT godist.worker gw0,gw1\n",
+		"=== ATTR  TestT/a godist.worker gw0\n",
+		"=== ATTR  TestT/b godist.worker gw1\n",
+		"=== ATTR  TestU godist.worker gw2\n",
+	}
+	if strings.Join(lines, "") != strings.Join(wantLines, "") {
+		t.Errorf("=== ATTR lines %q, want %q", lines, wantLines)
+	}
+	for i, e := range got {
+		if e.Action == "attr" && (i < 2 || got[i-2].Action != "run" || got[i-2].Test != e.Test || got[i-1].Output != "=== RUN   "+e.Test+"\n") {
+			t.Errorf("attr of %s does not follow its run event and === RUN line", e.Test)
+		}
+	}
+}

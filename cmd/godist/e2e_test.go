@@ -182,9 +182,20 @@ func TestTextMatchesGoTest(t *testing.T) {
 			want := runIn(t, dir, nil, "go", append([]string{"test", "-count=1"}, args...)...)
 			hist := filepath.Join(t.TempDir(), "history.json")
 			for run := 1; run <= 2; run++ {
-				got := runIn(t, dir, nil, godist(t), append([]string{"--history", hist, "-n", "4"}, args...)...)
+				// Run 1 reports workers (the default), run 2 is told not
+				// to and must then be go test's text exactly.
+				flags := []string{"--history", hist, "-n", "4"}
+				if run == 2 {
+					flags = append(flags, "--worker-attr=false")
+				}
+				got := runIn(t, dir, nil, godist(t), append(flags, args...)...)
 				if got.code != want.code {
 					t.Errorf("run %d: exit code: go test %d, godist %d", run, want.code, got.code)
+				}
+				if run == 1 && verbose {
+					got.stdout = checkWorkerAttrs(t, got.stdout)
+				} else if strings.Contains(got.stdout, "godist.worker") {
+					t.Errorf("run %d: worker attributes in the output", run)
 				}
 				w := durations.ReplaceAllString(want.stdout, "X.XXs")
 				g := durations.ReplaceAllString(got.stdout, "X.XXs")
@@ -437,4 +448,30 @@ func readStats(t *testing.T, path string) runStats {
 		t.Fatal(err)
 	}
 	return st
+}
+
+var workerAttrLine = regexp.MustCompile(`^=== ATTR  (\S+) godist\.worker (gw\d+)$`)
+
+// checkWorkerAttrs checks that godist -v output names a worker right after
+// each top-level test's === RUN line, and returns the output without those
+// lines.
+func checkWorkerAttrs(t *testing.T, out string) string {
+	t.Helper()
+	lines := strings.SplitAfter(out, "\n")
+	var kept []string
+	for i, l := range lines {
+		if m := workerAttrLine.FindStringSubmatch(strings.TrimSuffix(l, "\n")); m != nil {
+			if i == 0 || lines[i-1] != "=== RUN   "+m[1]+"\n" {
+				t.Errorf("worker attribute not right after its test's === RUN line: %q", l)
+			}
+			continue
+		}
+		if name, ok := strings.CutPrefix(l, "=== RUN   "); ok && !strings.Contains(name, "/") {
+			if i+1 >= len(lines) || !workerAttrLine.MatchString(strings.TrimSuffix(lines[i+1], "\n")) {
+				t.Errorf("top-level test %s: no worker attribute after its === RUN line", strings.TrimSpace(name))
+			}
+		}
+		kept = append(kept, l)
+	}
+	return strings.Join(kept, "")
 }

@@ -46,6 +46,9 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	watch := newTestWatch(conv, start)
 	req := procRequest{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
 	runner := x.pool.runner(w)
+	if gr, ok := runner.(*gatewayRunner); ok && r.opts.workerAttr {
+		conv.SetWorker(gr.gw.ID())
+	}
 	if gr, ok := runner.(*gatewayRunner); ok && gr.shipsBundles {
 		// Run from the bundle on the worker's machine, not from our paths,
 		// with a binary built for that machine.

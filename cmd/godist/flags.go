@@ -129,6 +129,7 @@ type options struct {
 	rerunFails       int           // --rerun-fails[=N]: rerun failed tests up to N times
 	slowest          int           // --slowest N: list the N slowest tests at the end
 	summary          bool          // --summary: gotestsum's summary after go test's text
+	workerAttr       bool          // --worker-attr: report the worker of each test (attr events)
 	shardIndex       int           // --shard I/N: 0-based I
 	shardCount       int           // --shard I/N: N (0: no sharding)
 }
@@ -139,6 +140,7 @@ func parseArgs(args []string) (*options, error) {
 	o := &options{
 		dist:             distLoad,
 		maxWorkerRestart: -1,
+		workerAttr:       true,
 		workers:          runtime.NumCPU(),
 		timeout:          10 * time.Minute,
 		buildP:           runtime.GOMAXPROCS(0),
@@ -234,6 +236,16 @@ func parseArgs(args []string) (*options, error) {
 			continue
 		case "summary":
 			o.summary = true
+			continue
+		case "worker-attr":
+			o.workerAttr = true
+			if hasValue {
+				b, err := strconv.ParseBool(value)
+				if err != nil {
+					return nil, usagef("godist: invalid boolean value %q for --worker-attr", value)
+				}
+				o.workerAttr = b
+			}
 			continue
 		case "stats":
 			v, err := needValue()

@@ -78,6 +78,9 @@ godist flags:
   --summary        print gotestsum's summary (counts, failures) after the text
   --max-worker-restart N  replace lost popen workers at most N times
                    (default 4 x workers)
+  --worker-attr=false  do not report which worker ran each test (by default
+                   -v prints "=== ATTR  TestX godist.worker gw3", -json an
+                   attr event, JUnit a test case property)
 
 go test flags: -run -skip -count -short -v -json -timeout -failfast -shuffle
   -parallel -cpu -list -tags -race -cover -coverprofile -covermode -coverpkg

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -240,6 +241,12 @@ func TestReportFiles(t *testing.T) {
 	xml, err := os.ReadFile(junitFile)
 	if err != nil || !bytes.Contains(xml, []byte(`<testsuite tests="16" failures="14"`)) {
 		t.Errorf("junit file: %v\n%.400s", err, xml)
+	}
+	// Every top-level test case names its worker.
+	top := regexp.MustCompile(`<testcase [^>]*name="[^"/]*"[^>]*>`).FindAll(xml, -1)
+	named := regexp.MustCompile(`<testcase [^>]*name="[^"/]*"[^>]*>\s*<properties>\s*<property name="godist.worker" value="gw\d+"`).FindAll(xml, -1)
+	if len(top) != 11 || len(named) != len(top) {
+		t.Errorf("junit file: %d of %d top-level test cases (want 11) have a godist.worker property\n%s", len(named), len(top), xml)
 	}
 	bad := runGodist(t, dir, "--format", "fancy", "./pass/")
 	if bad.code != 2 || !strings.Contains(bad.stderr, "testname") {
