@@ -33,9 +33,9 @@ var groupSizes = []int{1, 3}
 // command did not produce (a compile or vet error, a setup failure, an
 // error in a dependency) is built again alone with Build, so that its
 // failure is reported exactly as for one package (from the group's own
-// events when they name the package, else by building it alone). Packages whose last path
-// element another package in the group shares (both would be NAME.test)
-// are built alone too. All requests must share Dir, BuildFlags, Env and
+// events when they name the package, else by building it alone). Packages
+// whose last path element another package in the group shares (both would
+// be NAME.test) go to extra groups built alongside. All requests must share Dir, BuildFlags, Env and
 // GoCmd, and OutDir.
 //
 // early is how many of the leading requests (packages with long tests) get
@@ -63,21 +63,37 @@ func BuildGroups(ctx context.Context, reqs []BuildRequest, early, concurrency in
 	if len(rest) > 0 {
 		groups = append(groups, rest)
 	}
-	// Within a group every binary name must be unique.
+	// Within a group every binary name must be unique: a package whose
+	// name the group already has goes to an extra group, which builds at
+	// the same time as the others rather than after them.
+	var extra [][]BuildRequest
 	for i, g := range groups {
-		seen := map[string]bool{}
+		var rounds []map[string]bool
 		var keep []BuildRequest
+		var more [][]BuildRequest
 		for _, req := range g {
 			name := path.Base(req.Pkg.ImportPath)
-			if seen[name] {
-				alone = append(alone, req)
+			r := 0
+			for r < len(rounds) && rounds[r][name] {
+				r++
+			}
+			if r == len(rounds) {
+				rounds = append(rounds, map[string]bool{})
+			}
+			rounds[r][name] = true
+			if r == 0 {
+				keep = append(keep, req)
 				continue
 			}
-			seen[name] = true
-			keep = append(keep, req)
+			if r > len(more) {
+				more = append(more, nil)
+			}
+			more[r-1] = append(more[r-1], req)
 		}
 		groups[i] = keep
+		extra = append(extra, more...)
 	}
+	groups = append(groups, extra...)
 	var doneMu sync.Mutex
 	deliver := func(r BuildResult) {
 		doneMu.Lock()
@@ -85,6 +101,13 @@ func BuildGroups(ctx context.Context, reqs []BuildRequest, early, concurrency in
 		done(r)
 	}
 	var wg sync.WaitGroup
+	// The packages answered without a group command (no tests, load
+	// errors) cost no compiling: at once.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		BuildAll(ctx, alone, concurrency, deliver)
+	}()
 	sem := make(chan struct{}, max(concurrency, 1))
 	for i, g := range groups {
 		if len(g) == 0 {
@@ -108,7 +131,6 @@ func BuildGroups(ctx context.Context, reqs []BuildRequest, early, concurrency in
 		}()
 	}
 	wg.Wait()
-	BuildAll(ctx, alone, concurrency, deliver)
 }
 
 // buildGroup runs one go command for the group and returns a result per
