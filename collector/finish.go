@@ -7,7 +7,8 @@ import (
 )
 
 // Finish marks the end of the process, which exited with exitCode
-// (use -1 for death by signal or a lost connection). If tests were still
+// (use -1 for death by signal or a lost connection, [ExitUnknown] for a
+// failure with no known status). If tests were still
 // running, each gets an output line with the reason, a "--- FAIL" line and
 // a fail event, innermost first; reason overrides the default text
 // "test binary exited with status N while running TestX". A clean run emits
@@ -87,7 +88,14 @@ func (c *ProcessConverter) Abort(reason string) *ProcessResult {
 	return r
 }
 
+// ExitUnknown is the exit code to give Finish for a process known to have
+// failed when its exit status is not (go test -json does not report it).
+const ExitUnknown = -2
+
 func exitText(code int) string {
+	if code == ExitUnknown {
+		return "test binary exited with a failure status"
+	}
 	if code < 0 {
 		return "test binary was killed"
 	}

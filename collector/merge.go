@@ -50,6 +50,8 @@ type Merger struct {
 	lastOutcome map[string]string // top-level test -> its last pass/fail/skip
 	otherFailed bool              // a process failed with no failed test to show for it
 
+	elapsed *time.Duration // SetElapsed's, if called
+
 	splits      map[string]int       // top-level test run in parts -> number of parts
 	splitBlocks map[string][][]Event // its parts' blocks so far
 	splitOrder  map[string][]string  // its direct subtests in run order, if known
@@ -63,6 +65,15 @@ func (m *Merger) SetReruns() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.reruns = true
+}
+
+// SetElapsed makes Finish report d as the package's elapsed time rather
+// than the time since Start: for a package whose one process someone else
+// timed (godist's go test path).
+func (m *Merger) SetElapsed(d time.Duration) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.elapsed = &d
 }
 
 // failedLocked is the package's verdict so far.
@@ -338,6 +349,9 @@ func (m *Merger) Finish() string {
 	m.startLocked()
 	m.flushSplitsLocked()
 	elapsed := m.clock().Sub(m.begun)
+	if m.elapsed != nil {
+		elapsed = *m.elapsed
+	}
 	secs := fmt.Sprintf("%.3fs", elapsed.Seconds())
 	if m.failedLocked() {
 		if m.sawFail {

@@ -27,6 +27,7 @@ type stats struct {
 	TotalTestSeconds float64 `json:"total_test_seconds"`
 	ControllerCPU    float64 `json:"controller_cpu_seconds"`
 	ControllerMaxRSS int64   `json:"controller_maxrss_kb"`
+	GoTestPath       bool    `json:"go_test_path"` // the run took the go test path (a small suite)
 }
 
 // limit is the suite's physical limit on this run's own events: nothing can

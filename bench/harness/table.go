@@ -56,7 +56,7 @@ func (t *table) addSuite(s suite, cfgs []config, results map[string][]sample, lo
 				f2(median(withStats, func(x sample) float64 { return x.Stats.BuildSeconds })),
 				f2(median(withStats, func(x sample) float64 { return x.Stats.LongestTest })),
 				f3(median(withStats, func(x sample) float64 { return x.Stats.WorkerStartup })),
-				fmt.Sprint(int(median(withStats, func(x sample) float64 { return float64(x.Stats.TestProcesses) }))),
+				processes(withStats),
 				f2(ctl), fmt.Sprintf("%.1f%%", 100*share),
 				fmt.Sprint(int(median(withStats, func(x sample) float64 { return float64(x.Stats.ControllerMaxRSS) })/1024)))
 		} else {
@@ -168,3 +168,18 @@ func cmpF(a, b float64) int {
 
 func f2(x float64) string { return fmt.Sprintf("%.2f", x) }
 func f3(x float64) string { return fmt.Sprintf("%.3f", x) }
+
+// processes is the median number of test processes, or "go test" when most
+// runs took the go test path (one go test command for a small suite).
+func processes(rs []sample) string {
+	n := 0
+	for _, x := range rs {
+		if x.Stats.GoTestPath {
+			n++
+		}
+	}
+	if 2*n > len(rs) {
+		return "go test"
+	}
+	return fmt.Sprint(int(median(rs, func(x sample) float64 { return float64(x.Stats.TestProcesses) })))
+}

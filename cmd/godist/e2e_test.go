@@ -181,14 +181,20 @@ func TestTextMatchesGoTest(t *testing.T) {
 			}
 			want := runIn(t, dir, nil, "go", append([]string{"test", "-count=1"}, args...)...)
 			hist := filepath.Join(t.TempDir(), "history.json")
-			for run := 1; run <= 2; run++ {
-				// Run 1 reports workers (the default), run 2 is told not
-				// to and must then be go test's text exactly.
-				flags := []string{"--history", hist, "-n", "4"}
+			stats := filepath.Join(t.TempDir(), "stats.json")
+			for run := 1; run <= 3; run++ {
+				// Run 1 reports workers (the default). Run 2 is told not
+				// to and must then be go test's text exactly; --dist load
+				// keeps it on workers, split by the history. Run 3, a
+				// small suite the history knows, takes the go test path.
+				flags := []string{"--history", hist, "-n", "4", "--stats", stats}
 				if run == 2 {
-					flags = append(flags, "--worker-attr=false")
+					flags = append(flags, "--worker-attr=false", "--dist", "load")
 				}
 				got := runIn(t, dir, nil, godist(t), append(flags, args...)...)
+				if st := readStats(t, stats); st.GoTestPath != (run == 3) {
+					t.Errorf("run %d: go test path %t, want %t", run, st.GoTestPath, run == 3)
+				}
 				if got.code != want.code {
 					t.Errorf("run %d: exit code: go test %d, godist %d", run, want.code, got.code)
 				}
@@ -237,9 +243,31 @@ func TestGotestsumCounts(t *testing.T) {
 // panic or os.Exit, godist runs the rest elsewhere and reports it.
 func TestCrashesLoseNothing(t *testing.T) {
 	dir := fixture(t, "crash")
-	got := runGodist(t, dir, "-json", "-n", "2", "./panics/", "./exits/", "./exit0/")
+	tmp := t.TempDir()
+	hist, stats := filepath.Join(tmp, "h.json"), filepath.Join(tmp, "stats.json")
+	// The second run is a small suite the history knows: it takes the go
+	// test path, where the tests a crash left unstarted run on workers.
+	for run := 1; run <= 2; run++ {
+		got := runIn(t, dir, nil, godist(t), "--history", hist, "--stats", stats, "-json", "-n", "2", "./panics/", "./exits/", "./exit0/")
+		if st := readStats(t, stats); st.GoTestPath != (run == 2) {
+			t.Errorf("run %d: go test path %t, want %t", run, st.GoTestPath, run == 2)
+		}
+		checkCrashOutcomes(t, got)
+	}
+}
+
+func checkCrashOutcomes(t *testing.T, got result) {
+	t.Helper()
 	if got.code != 1 {
 		t.Errorf("exit code %d, want 1", got.code)
+	}
+	if got.stderr != "" {
+		t.Errorf("stderr: %s", got.stderr)
+	}
+	for key, n := range terminalCounts(t, got.stdout) {
+		if n != 1 {
+			t.Errorf("%s reported %d times", key, n)
+		}
 	}
 	want := map[string][]string{
 		"example.com/fixture/crash/panics TestA":       {"pass"},
@@ -253,7 +281,8 @@ func TestCrashesLoseNothing(t *testing.T) {
 		"example.com/fixture/crash/exit0 ":             {"fail"},
 	}
 	diffOutcomes(t, want, outcomes(t, got.stdout))
-	if !strings.Contains(got.stdout, "exited with status 3 while running TestD") {
+	// go test -json does not report a test binary's exit status.
+	if !strings.Contains(got.stdout, "exited with status 3 while running TestD") && !strings.Contains(got.stdout, "exited with a failure status while running TestD") {
 		t.Errorf("no reason given for TestD:\n%s", got.stdout)
 	}
 }
@@ -428,10 +457,14 @@ func TestSubtestSplitting(t *testing.T) {
 	if w, g := durations.ReplaceAllString(wantText.stdout, "X"), durations.ReplaceAllString(text.stdout, "X"); w != g {
 		t.Errorf("text differs from go test's\n--- go test\n%s\n--- godist\n%s", w, g)
 	}
-	// -v too: the split tests' subtests in the order one process runs them.
+	// -v too: the split tests' subtests in the order one process runs them,
+	// the split ones naming each part's worker.
 	wantV := runIn(t, dir, nil, "go", "test", "-count=1", "-v", "./...")
 	textV := runIn(t, dir, nil, godist(t), "--history", hist, "-n", "4", "-v", "./...")
-	if w, g := durations.ReplaceAllString(wantV.stdout, "X"), durations.ReplaceAllString(textV.stdout, "X"); w != g {
+	if !regexp.MustCompile(`(?m)^=== ATTR  \S+/\S+ godist\.worker gw\d+$`).MatchString(textV.stdout) {
+		t.Errorf("-v: no worker attribute for a split test's subtest")
+	}
+	if w, g := durations.ReplaceAllString(wantV.stdout, "X"), durations.ReplaceAllString(checkWorkerAttrs(t, textV.stdout), "X"); w != g {
 		t.Errorf("-v text differs from go test's\n--- go test\n%s\n--- godist\n%s", w, g)
 	}
 }
@@ -450,7 +483,7 @@ func readStats(t *testing.T, path string) runStats {
 	return st
 }
 
-var workerAttrLine = regexp.MustCompile(`^=== ATTR  (\S+) godist\.worker (gw\d+)$`)
+var workerAttrLine = regexp.MustCompile(`^=== ATTR  (\S+) godist\.worker (gw\d+(,gw\d+)*)$`)
 
 // checkWorkerAttrs checks that godist -v output names a worker right after
 // each top-level test's === RUN line, and returns the output without those

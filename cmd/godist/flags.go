@@ -116,6 +116,7 @@ type options struct {
 	workersExplicit bool     // -n given on the command line
 	txSpecs         []string // --tx
 	dist            distMode // --dist
+	distSet         bool     // --dist given: no go test path for small suites
 	historyFile     string   // --history
 	statsFile       string   // --stats: run figures for the benchmark harness
 
@@ -203,7 +204,7 @@ func parseArgs(args []string) (*options, error) {
 			}
 			switch m := distMode(v); m {
 			case distLoad, distLoadPkg, distNo, distEach:
-				o.dist = m
+				o.dist, o.distSet = m, true
 			default:
 				return nil, usagef("godist: --dist %q: want one of load, loadpkg, each, no", v)
 			}

@@ -61,7 +61,8 @@ godist flags:
                    ssh=[USER@]HOST[:PORT], exec=CMD
   --dist MODE      load (single tests, default), loadpkg (whole packages),
                    each (every worker runs everything, reported as PKG@gwN),
-                   no (no workers, like go test)
+                   no (no workers, like go test); without --dist a suite
+                   the history knows to be tiny runs as one go test command
   --history FILE   test-duration history file (default: user cache dir)
   --shard I/N      run part I of N, balanced by the history (CI matrices;
                    combine the parts' -json output with godist merge)

@@ -209,6 +209,17 @@ func (r *testRun) run(ctx context.Context) int {
 			}
 		}
 	}
+	if r.smallSuite(runnable) {
+		again, err := r.runGoTest(ctx, runnable)
+		if err != nil && ctx.Err() == nil {
+			fmt.Fprintf(r.stderr, "godist: %v; its unreported packages run on workers\n", err)
+		}
+		if len(again) == 0 {
+			r.saveHistory()
+			return r.end(ctx.Err())
+		}
+		runnable = again
+	}
 	units := r.plan(runnable)
 	var total int
 	var estimate time.Duration

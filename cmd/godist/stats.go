@@ -22,6 +22,7 @@ type runStats struct {
 	ControllerCPU    float64 `json:"controller_cpu_seconds"`
 	ControllerMaxRSS int64   `json:"controller_maxrss_kb"`
 	BytesShipped     int64   `json:"bytes_shipped"` // test bundles sent to workers
+	GoTestPath       bool    `json:"go_test_path"`  // a small suite run by one go test command (gotest.go)
 }
 
 func (r *testRun) writeStats() {

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/godist/godist/collector"
+	"github.com/godist/godist/scheduler"
+)
+
+// The go test path: a suite whose whole test time, by the duration
+// history, is a fraction of a second gains nothing from workers. Spreading
+// it saves at most that fraction, while building in godist and starting
+// workers costs a tenth of a second or two more than go test, which
+// overlaps building one package with running the tests of another. Such a
+// suite runs as one `go test -json` command, whose output goes through the
+// same collector as a worker's: each package's output becomes one process
+// of its Merger. A package whose test binary died (a panic, os.Exit) leaves
+// its tests that did not start to the usual distributed run afterwards, so
+// a crash still takes down nothing but the crashed test.
+
+// smallSuiteWork is the most test time (the sum of the history's estimates
+// of every selected top-level test) a suite may have to run on the go test
+// path.
+const smallSuiteWork = 500 * time.Millisecond
+
+// smallSuite reports whether the run should take the go test path: when
+// the history knows the suite (not on a first run) and no godist feature
+// that needs its own processes is asked for.
+func (r *testRun) smallSuite(pts []*scheduler.PackageTests) bool {
+	o := r.opts
+	if o.distSet || o.dist != distLoad || len(o.txSpecs) > 0 || o.listSet || o.shardCount > 1 ||
+		o.rerunFails > 0 || o.maxFail > 0 || o.failfast || o.testTimeout > 0 || r.coverage != nil {
+		return false
+	}
+	for _, f := range o.buildFlags {
+		if strings.HasPrefix(f, "-cover") {
+			return false
+		}
+	}
+	var total time.Duration
+	known := 0
+	for _, pt := range pts {
+		if pt.Pkg.Error != nil {
+			return false
+		}
+		for _, f := range pt.Funcs {
+			d, ok := r.hist.Estimate(pt.Pkg.ImportPath, f.Name)
+			if !ok {
+				// New, or never run (its package did not build). Guessing
+				// too low costs at most the speed-up workers would bring.
+				d = unknownTestWork
+			} else {
+				known++
+			}
+			total += d
+		}
+	}
+	return known > 0 && total <= smallSuiteWork
+}
+
+// unknownTestWork is what smallSuite counts for a test the history does not
+// know.
+const unknownTestWork = 25 * time.Millisecond
+
+// goTestArgs is the go test command line for the packages: the user's
+// flags, results never cached (godist always runs the tests).
+func (r *testRun) goTestArgs(pts []*scheduler.PackageTests) []string {
+	o := r.opts
+	args := []string{"test", "-json", "-p=" + strconv.Itoa(o.buildP), "-timeout=" + o.timeout.String()}
+	count := false
+	for _, f := range o.testFlags {
+		count = count || strings.HasPrefix(f, "-test.count=")
+	}
+	if !count {
+		args = append(args, "-count=1")
+	}
+	args = append(args, o.buildFlags...)
+	if o.vetSet {
+		args = append(args, "-vet="+o.vet)
+	}
+	if o.run != "" {
+		args = append(args, "-run="+o.run)
+	}
+	args = append(args, o.testFlags...)
+	for _, pt := range pts {
+		args = append(args, pt.Pkg.ImportPath)
+	}
+	if len(o.testArgs) > 0 {
+		args = append(append(args, "-args"), o.testArgs...)
+	}
+	return args
+}
+
+// runGoTest runs pts with one go test command and reports each package
+// through its Merger. It returns the packages to run again on workers,
+// with only the tests that a dying test binary left unstarted, and
+// finishes every other package.
+func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) ([]*scheduler.PackageTests, error) {
+	r.mu.Lock()
+	r.stats.GoTestPath = true
+	r.stats.TestProcesses += len(pts)
+	r.mu.Unlock()
+	byPath := map[string]*scheduler.PackageTests{}
+	for _, pt := range pts {
+		byPath[pt.Pkg.ImportPath] = pt
+	}
+	cmd := exec.CommandContext(ctx, "go", r.goTestArgs(pts)...)
+	cmd.Stderr = r.stderr
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("go test: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("go test: %w", err)
+	}
+	gt := &goTestStream{r: r, pkgs: byPath, text: map[string]*bytes.Buffer{}, buildOut: map[string]*bytes.Buffer{}}
+	derr := gt.read(out)
+	io.Copy(io.Discard, out)
+	werr := cmd.Wait()
+	if derr == nil && ctx.Err() == nil && len(gt.done) < len(pts) {
+		// The go command failed before reporting every package (its
+		// reason is on stderr).
+		derr = fmt.Errorf("go test: %v before reporting every package", werr)
+	}
+	if derr != nil {
+		// Whatever was not reported runs on workers: nothing is lost.
+		for path, pt := range byPath {
+			if !gt.done[path] {
+				gt.again = append(gt.again, pt)
+			}
+		}
+	}
+	return gt.again, derr
+}
+
+// goTestStream demultiplexes go test -json output by package.
+type goTestStream struct {
+	r        *testRun
+	pkgs     map[string]*scheduler.PackageTests
+	text     map[string]*bytes.Buffer // package -> its test binary's output so far
+	buildOut map[string]*bytes.Buffer // failed build (ImportPath) -> its build output
+	last     map[string]string        // package -> the test its last output belonged to
+	status   map[string]int           // package -> its test binary's exit status, if not 0
+	done     map[string]bool
+	again    []*scheduler.PackageTests
+}
+
+var exitStatus = regexp.MustCompile(`^exit status (-?\d+)\n?$`)
+
+func (g *goTestStream) read(out io.Reader) error {
+	g.done = map[string]bool{}
+	g.last = map[string]string{}
+	g.status = map[string]int{}
+	dec := collector.NewDecoder(out)
+	for {
+		e, err := dec.Decode()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("go test: %w", err)
+		}
+		if e.ImportPath != "" && e.Package == "" {
+			if e.Action == "build-output" {
+				b := g.buildOut[e.ImportPath]
+				if b == nil {
+					b = &bytes.Buffer{}
+					g.buildOut[e.ImportPath] = b
+				}
+				b.WriteString(e.Output)
+			}
+			continue
+		}
+		if g.pkgs[e.Package] == nil || g.done[e.Package] {
+			continue
+		}
+		if e.Action == "start" {
+			// Not the Merger's Start yet: a package whose build failed
+			// has a start event too, and its stream must not begin.
+			continue
+		}
+		if e.Test == "" && isGoCommandLine(e.Output) {
+			// The go command's own lines, not the test binary's: the
+			// Merger writes the package's summary itself.
+			if mm := exitStatus.FindStringSubmatch(e.Output); mm != nil {
+				g.status[e.Package], _ = strconv.Atoi(mm[1])
+			}
+			e.Output = ""
+		}
+		if e.Output != "" {
+			b := g.text[e.Package]
+			if b == nil {
+				b = &bytes.Buffer{}
+				g.text[e.Package] = b
+			}
+			if isFramingOutput(e.Output) {
+				// test2json dropped the ^V the test binary put before
+				// its framing lines; they tell a framing line from the
+				// end of output that had no newline.
+				b.WriteByte(frameMarker)
+			} else if e.Test != "" && e.Test != g.last[e.Package] {
+				// test2json also dropped the === NAME line that says
+				// whose output follows.
+				b.WriteString(string(rune(frameMarker)) + "=== NAME  " + e.Test + "\n")
+			}
+			g.last[e.Package] = e.Test
+			b.WriteString(e.Output)
+		}
+		if e.Test == "" && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip") {
+			g.finish(e)
+		}
+	}
+}
+
+// finish reports one package from its go test events, as one process.
+func (g *goTestStream) finish(end collector.Event) {
+	pkg := end.Package
+	g.done[pkg] = true
+	m := g.r.mergers[pkg]
+	if end.FailedBuild != "" {
+		output := ""
+		if b := g.buildOut[end.FailedBuild]; b != nil {
+			// go test prints a failed dependency's errors once.
+			output = b.String()
+			b.Reset()
+		}
+		m.BuildFailed(end.FailedBuild, output)
+		return
+	}
+	text := g.text[pkg]
+	if text == nil {
+		text = &bytes.Buffer{}
+	}
+	code, ok := g.status[pkg]
+	if !ok && end.Action == "fail" {
+		code = collector.ExitUnknown
+	}
+	pt := g.pkgs[pkg]
+	var tests []string
+	for _, f := range pt.Funcs {
+		tests = append(tests, f.Name)
+	}
+	conv := m.NewProcess(tests, true)
+	conv.Write(text.Bytes())
+	res := conv.Finish(code, "")
+	if len(res.Requeue) == 0 {
+		if end.Elapsed != nil {
+			m.SetElapsed(time.Duration(*end.Elapsed * float64(time.Second)))
+		}
+		g.r.finishPackage(pkg)
+		return
+	}
+	left := map[string]bool{}
+	for _, t := range res.Requeue {
+		left[t] = true
+	}
+	rest := *pt
+	rest.Funcs = nil
+	for _, f := range pt.Funcs {
+		if left[f.Name] {
+			rest.Funcs = append(rest.Funcs, f)
+		}
+	}
+	g.again = append(g.again, &rest)
+}
+
+// frameMarker is the byte (^V) test binaries run with -test.v=test2json
+// put before each framing line.
+const frameMarker = 0x16
+
+// isFramingOutput reports whether an output event of go test -json is one
+// of the lines test binaries mark as framing: === and --- lines, and the
+// final PASS or FAIL.
+func isFramingOutput(s string) bool {
+	if s == "PASS\n" || s == "FAIL\n" {
+		return true
+	}
+	s = strings.TrimLeft(s, " ")
+	for _, p := range []string{"=== RUN   ", "=== PAUSE ", "=== CONT  ", "=== NAME  ", "=== NAME\n", "=== PASS  ", "=== FAIL  ", "=== SKIP  ", "=== ATTR  ", "=== ARTIFACTS ", "--- PASS: ", "--- FAIL: ", "--- SKIP: ", "--- BENCH: "} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isGoCommandLine reports whether a package-level output line of go test
+// -json came from the go command rather than the test binary: the exit
+// status of a failed binary and the package's summary line.
+func isGoCommandLine(s string) bool {
+	return exitStatus.MatchString(s) || strings.HasPrefix(s, "ok  \t") || strings.HasPrefix(s, "FAIL\t")
+}
