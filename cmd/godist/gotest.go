@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/godist/godist/collector"
@@ -115,6 +116,12 @@ func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) 
 	}
 	cmd := exec.CommandContext(ctx, "go", r.goTestArgs(pts)...)
 	cmd.Stderr = r.stderr
+	// As for test processes (proc.go): a process group of its own, so that
+	// an interrupt kills the test binaries go started along with go.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Cancel = func() error {
+		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -132,12 +139,11 @@ func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) 
 		// reason is on stderr).
 		derr = fmt.Errorf("go test: %v before reporting every package", werr)
 	}
-	if derr != nil {
-		// Whatever was not reported runs on workers: nothing is lost.
-		for path, pt := range byPath {
-			if !gt.done[path] {
-				gt.again = append(gt.again, pt)
-			}
+	// Whatever was not reported runs on workers (or, after an interrupt,
+	// is reported as not run): nothing is lost.
+	for _, pt := range pts {
+		if !gt.done[pt.Pkg.ImportPath] {
+			gt.abort(pt)
 		}
 	}
 	return gt.again, derr
@@ -260,8 +266,31 @@ func (g *goTestStream) finish(end collector.Event) {
 		g.r.finishPackage(pkg)
 		return
 	}
+	g.runAgain(pt, res.Requeue)
+}
+
+// abort reports what a package that go test never finished got to run
+// (its finished tests) and leaves the rest to workers.
+func (g *goTestStream) abort(pt *scheduler.PackageTests) {
+	text := g.text[pt.Pkg.ImportPath]
+	if text == nil {
+		g.again = append(g.again, pt)
+		return
+	}
+	var tests []string
+	for _, f := range pt.Funcs {
+		tests = append(tests, f.Name)
+	}
+	conv := g.r.mergers[pt.Pkg.ImportPath].NewProcess(tests, true)
+	conv.Write(text.Bytes())
+	res := conv.Abort("godist: go test ended before it reported the package")
+	g.runAgain(pt, res.Requeue)
+}
+
+// runAgain leaves the package's tests named in names to workers.
+func (g *goTestStream) runAgain(pt *scheduler.PackageTests, names []string) {
 	left := map[string]bool{}
-	for _, t := range res.Requeue {
+	for _, t := range names {
 		left[t] = true
 	}
 	rest := *pt

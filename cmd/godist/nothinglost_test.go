@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -173,8 +174,34 @@ func TestFailfastStopsScheduling(t *testing.T) {
 // TestInterrupt: SIGINT stops the run, reports what ran, exits 130 and
 // leaves no test process behind.
 func TestInterrupt(t *testing.T) {
+	t.Run("workers", func(t *testing.T) { testInterrupt(t, filepath.Join(t.TempDir(), "h.json"), false) })
+	t.Run("go test path", func(t *testing.T) {
+		// A history that believes the slow tests take a millisecond each
+		// sends the run down the go test path.
+		tests := map[string]any{}
+		for i := 1; i <= 16; i++ {
+			tests[fmt.Sprintf("TestSlow%02d", i)] = map[string]any{"ewma": int64(time.Millisecond), "last": int64(time.Millisecond), "n": 1}
+		}
+		hist := filepath.Join(t.TempDir(), "h.json")
+		b, err := json.Marshal(map[string]any{"version": 1, "packages": map[string]any{
+			"example.com/fixture/basic/slow": map[string]any{"tests": tests},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(hist, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		testInterrupt(t, hist, true)
+	})
+}
+
+// testInterrupt interrupts a run of the slow package: exit code 130, the
+// package reported, no process left.
+func testInterrupt(t *testing.T, hist string, goTestPath bool) {
 	dir := fixture(t, "basic")
-	cmd := exec.Command(godist(t), "--history", filepath.Join(t.TempDir(), "h.json"), "-n", "2", "./slow/")
+	stats := filepath.Join(t.TempDir(), "stats.json")
+	cmd := exec.Command(godist(t), "--history", hist, "--stats", stats, "-n", "2", "./slow/")
 	cmd.Dir = dir
 	marker := fmt.Sprintf("GODIST_INTERRUPT_TEST=%d", time.Now().UnixNano())
 	cmd.Env = append(os.Environ(), marker)
@@ -195,6 +222,9 @@ func TestInterrupt(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if left := processesWithEnv(marker); len(left) > 0 {
 		t.Errorf("processes left after the interrupt:\n%s", strings.Join(left, "\n"))
+	}
+	if st := readStats(t, stats); st.GoTestPath != goTestPath {
+		t.Errorf("go test path %t, want %t", st.GoTestPath, goTestPath)
 	}
 }
 

@@ -102,7 +102,8 @@ type testRun struct {
 	cross          map[string]*bundleOnce // "pkg goos/goarch" -> its cross-built binary
 	progress       *progress              // the live status line; nil when not on a terminal
 	stopScheduling func()
-	failedTests    int // top-level test failures so far, for -failfast/--maxfail
+	failedTests    int             // top-level test failures so far, for -failfast/--maxfail
+	resumed        map[string]bool // packages begun on the go test path, finished on workers
 }
 
 // lane is a set of worker slots with a queue of its own: one for the whole
@@ -218,7 +219,21 @@ func (r *testRun) run(ctx context.Context) int {
 			r.saveHistory()
 			return r.end(ctx.Err())
 		}
+		if ctx.Err() != nil {
+			for _, pt := range again {
+				var names []string
+				for _, f := range pt.Funcs {
+					names = append(names, f.Name)
+				}
+				r.notRun(pt.Pkg.ImportPath, "godist: interrupted", names)
+			}
+			return r.end(ctx.Err())
+		}
 		runnable = again
+		r.resumed = map[string]bool{}
+		for _, pt := range again {
+			r.resumed[pt.Pkg.ImportPath] = true
+		}
 	}
 	units := r.plan(runnable)
 	var total int
@@ -377,6 +392,23 @@ func (r *testRun) built(res scheduler.BuildResult) {
 		}
 		return
 	}
+	if r.resumed[pkg] {
+		// Its stream began on the go test path: a build failure now (an
+		// interrupt, most likely) leaves its other tests not run.
+		var names []string
+		for _, u := range r.lanes[0].units[pkg] {
+			names = append(names, u.Tests...)
+		}
+		why := "godist: interrupted"
+		if !errors.Is(res.Err, context.Canceled) {
+			why = "godist: building the test binary again: " + res.Err.Error()
+		}
+		r.mu.Lock()
+		delete(r.outstanding, pkg)
+		r.mu.Unlock()
+		r.notRun(pkg, why, names)
+		return
+	}
 	for _, ln := range r.lanes {
 		m := r.mergers[pkg+ln.suffix]
 		switch {
@@ -432,6 +464,22 @@ func (r *testRun) finishPackage(pkg string) {
 }
 
 // giveUp reports the units the dispatcher could not run.
+// notRun ends package pkg (a lane's key) with a failure saying that tests
+// did not run, and why.
+func (r *testRun) notRun(pkg, why string, tests []string) {
+	m := r.mergers[pkg]
+	if len(tests) > 0 {
+		names := tests
+		if len(names) > 20 {
+			names = append(names[:20:20], "…")
+		}
+		m.Fail(fmt.Sprintf("%s: %d tests not run: %s", why, len(tests), strings.Join(names, " ")))
+	} else {
+		m.Fail(why)
+	}
+	r.finishPackage(pkg)
+}
+
 func (r *testRun) giveUp(ln *lane, left []*scheduler.Unit, why error) {
 	notRun := map[string][]string{}
 	for _, u := range left {
@@ -457,17 +505,7 @@ func (r *testRun) giveUp(ln *lane, left []*scheduler.Unit, why error) {
 	}
 	r.mu.Unlock()
 	for _, pkg := range pending {
-		m := r.mergers[pkg]
-		if tests := notRun[pkg]; len(tests) > 0 {
-			names := tests
-			if len(names) > 20 {
-				names = append(names[:20:20], "…")
-			}
-			m.Fail(fmt.Sprintf("%s: %d tests not run: %s", reason, len(tests), strings.Join(names, " ")))
-		} else {
-			m.Fail(reason)
-		}
-		r.finishPackage(pkg)
+		r.notRun(pkg, reason, notRun[pkg])
 	}
 }
 
