@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -56,14 +58,24 @@ const (
 )
 
 // ReadTokenFile reads a shared token: the file's content without
-// surrounding white space, at least 16 bytes (say, `head -c 32 /dev/urandom
-// | base64 > token`).
+// surrounding white space, at least 16 bytes (say, `(umask 077; head -c 32
+// /dev/urandom | base64 > token)`). Like ssh with a private key, it refuses a regular
+// file that other users may read or write (an error wrapping
+// ErrTokenFileMode): whoever reads the token owns the workers' accounts.
 func ReadTokenFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
 	}
 	defer f.Close()
+	// The opened file's mode, not the path's: what is read is what is checked.
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("token: %w", err)
+	}
+	if err := checkTokenMode(path, st.Mode()); err != nil {
+		return nil, err
+	}
 	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
 	if err != nil {
 		return nil, fmt.Errorf("token: %w", err)
@@ -82,6 +94,28 @@ func LoadToken(file string) ([]byte, error) {
 		return nil, nil
 	}
 	return checkToken([]byte(v), "$"+TokenEnv)
+}
+
+// ErrTokenFileMode is wrapped by ReadTokenFile's error for a token file
+// that users other than its owner may access.
+var ErrTokenFileMode = errors.New("other users can access it")
+
+// checkTokenMode refuses a regular file with group or other permission
+// bits on unix (pipes such as <(cmd) and devices are not checked; Windows
+// has no such bits).
+func checkTokenMode(path string, mode fs.FileMode) error {
+	if runtime.GOOS == "windows" || !mode.IsRegular() || mode.Perm()&0o077 == 0 {
+		return nil
+	}
+	return fmt.Errorf("token: file %q has permissions %#o: %w; run chmod 600 %s", path, mode.Perm(), ErrTokenFileMode, shellQuote(path))
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+@%:=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 func checkToken(tok []byte, from string) ([]byte, error) {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -392,4 +393,56 @@ func FuzzServerAuth(f *testing.F) {
 			wg.Wait()
 		}
 	})
+}
+
+// A token file that other users may access is refused, on the server
+// (ReadTokenFile, as `godist socketserver --token-file` uses it) and by a
+// client's //token-file=, like ssh refuses a loose private key.
+func TestTokenFileMode(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // the client fails before talking
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for _, tc := range []struct {
+		mode os.FileMode
+		ok   bool
+	}{
+		{0o600, true}, {0o400, true}, {0o700, true},
+		{0o640, false}, {0o644, false}, {0o604, false}, {0o660, false}, {0o602, false}, {0o777, false},
+	} {
+		t.Run(tc.mode.String(), func(t *testing.T) {
+			p := writeToken(t, goodToken)
+			if err := os.Chmod(p, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			tok, err := ReadTokenFile(p)
+			if tc.ok {
+				if err != nil || string(tok) != goodToken {
+					t.Errorf("ReadTokenFile with mode %#o: %q, %v", tc.mode, tok, err)
+				}
+				return
+			}
+			t.Log(err)
+			if !errors.Is(err, ErrTokenFileMode) {
+				t.Fatalf("ReadTokenFile with mode %#o: %q, %v; want ErrTokenFileMode", tc.mode, tok, err)
+			}
+			for _, want := range []string{fmt.Sprintf("%q", p), fmt.Sprintf("%#o", tc.mode), "chmod 600 " + p} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+			g, err := Open(ctxT(t), parseOne(t, "socket="+ln.Addr().String()+"//token-file="+p))
+			if err == nil {
+				g.Close()
+				t.Fatal("open with a loose token file succeeded")
+			}
+			if !errors.Is(err, ErrTokenFileMode) || !strings.Contains(err.Error(), "chmod 600 "+p) {
+				t.Errorf("open with a loose token file: %v, want ErrTokenFileMode", err)
+			}
+		})
+	}
+	if got := shellQuote("/tmp/my token's"); got != `'/tmp/my token'\''s'` {
+		t.Errorf("shellQuote = %s", got)
+	}
 }

@@ -33,9 +33,14 @@
 // missing asks for it; the controller then copies the binary
 // (Options.WorkerCommand[0], else the running executable) over the same
 // connection, the script verifies size and hash, installs it atomically
-// and runs `env GODIST_WORKER=1 BINARY worker`. The remote must have the
-// controller's GOOS/GOARCH (else an *SSHError wrapping ErrPlatform names
-// both). The copy is shared by every gateway to that account, and kept
+// and runs `env GODIST_WORKER=1 BINARY worker`. A remote of another
+// GOOS/GOARCH (the script compares `uname -s`/`uname -m` with the
+// platform the binary is for) gets the binary Options.WorkerFor returns
+// for its platform instead, on a second ssh connection; without WorkerFor,
+// when it fails, or for a uname godist cannot map, Open fails with an
+// *SSHError wrapping ErrPlatform that names the host, its uname and the
+// local platform. Which binary a host needs is remembered for the life of
+// the process. The copy is shared by every gateway to that account, and kept
 // between runs (remove old godist-* files by hand); Gateway.BytesShipped
 // tells what one Open copied. Gateways to the same host opened together
 // wait for the first one's bootstrap, so the binary travels once; at most
@@ -90,7 +95,9 @@
 // man in the middle from taking over an authenticated connection. The
 // token comes from --token-file / //token-file=PATH or $GODIST_TOKEN (never
 // a command-line value: argv is visible to every user of the machine), at
-// least 16 bytes, e.g. `head -c 32 /dev/urandom | base64`. `godist
+// least 16 bytes, e.g. `(umask 077; head -c 32 /dev/urandom | base64 >
+// token)`; like ssh with a private key, ReadTokenFile refuses a file that
+// group or others may access (ErrTokenFileMode: "chmod 600 FILE"). `godist
 // socketserver` refuses to listen off loopback without a token; on loopback
 // a token is optional (any local user can then connect: use a token on
 // shared machines). Anyone with the token owns the account: keep it like an

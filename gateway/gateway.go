@@ -30,6 +30,12 @@ type Options struct {
 	// WaitDelay bounds how long a killed worker's stderr may stay open
 	// (exec.Cmd.WaitDelay); 0 means 2s.
 	WaitDelay time.Duration
+	// WorkerFor returns the path of a worker binary for goos/goarch, for
+	// an ssh host whose platform differs from the shipped binary's; nil
+	// means such a host fails Open with ErrPlatform. Gateways opened
+	// together may call it at once, for the same platform; ctx is Open's.
+	// The answer is remembered per host for the life of the process.
+	WorkerFor func(ctx context.Context, goos, goarch string) (path string, err error)
 }
 
 // DefaultOptions are used by Open and NewGroup; cmd/godist may change them

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +29,7 @@ import (
 //	GODIST-NEED          send SIZE bytes of binary on stdin
 //	GODIST-READY         (after NEED) verified and installed; exec'd next
 //	GODIST-ERROR reason  the script gave up; ssh exits
-//	GODIST-PLATFORM msg  uname differs from the binary's platform; ssh exits
+//	GODIST-PLATFORM S/M  uname -s/-m differ from the binary's platform; ssh exits
 const (
 	markerHave     = "GODIST-HAVE"
 	markerNeed     = "GODIST-NEED"
@@ -76,45 +77,43 @@ func openSSH(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
 	fail := func(err error) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
 	}
-	bin, err := workerBinary(opts)
+	local, err := workerBinary(opts)
 	if err != nil {
 		return fail(err)
 	}
-	host := sshHostFor(spec, bin)
+	host := sshHostFor(spec, local)
 	// The first connection to a host this process has not bootstrapped yet
-	// goes alone, so that gateways opened together ship the binary once.
+	// goes alone, so that gateways opened together ship the binary once
+	// (and ask Options.WorkerFor once when the host turns out to be of
+	// another platform).
 	release, err := host.acquire(ctx)
 	if err != nil {
 		return fail(&SSHError{Host: sshHostName(spec), Reason: "waiting for other gateways to this host to start: " + err.Error(), Err: err})
 	}
 	defer release()
 
-	tail := &stderrTail{}
-	popts := opts
-	popts.Stderr = tail
-	g, conn, err := startProcess(spec, sshArgv(ctx, spec, bootstrapScript(bin, localPlatform)), popts)
+	bin, platform, err := host.worker(ctx, spec, opts, local)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
-	sshFail := func(reason string, cause error) (*Gateway, error) {
-		perr := g.abort()
-		conn.Close()
-		if perr != nil && cause == nil {
-			reason += " (ssh: " + perr.Error() + ")"
+	g, conn, tail, err := sshBootstrap(ctx, spec, opts, bin, platform)
+	var uname *remoteUname
+	if errors.As(err, &uname) && platform == localPlatform {
+		// Learnt only now: ask for that platform's binary and start over
+		// on a new connection (the script has exited).
+		host.setUname(uname)
+		if bin, platform, err = host.worker(ctx, spec, opts, local); err != nil {
+			return fail(err)
 		}
-		return fail(&SSHError{Host: sshHostName(spec), Reason: reason, Stderr: tail.String(), Err: cause})
+		g, conn, tail, err = sshBootstrap(ctx, spec, opts, bin, platform)
 	}
-	shipped, err := bootstrap(ctx, conn, bin)
-	if err != nil {
-		var se *SSHError
-		if errors.As(err, &se) {
-			return sshFail(se.Reason, se.Err)
-		}
-		return sshFail(err.Error(), nil)
+	if se := (*SSHError)(nil); errors.As(err, &se) {
+		return fail(se)
+	} else if err != nil {
+		return nil, err // startProcess's, naming the gateway already
 	}
 	host.have.Store(true)
 	release()
-	g.shipped = shipped
 	if err := g.start(ctx, conn); err != nil {
 		perr := g.abort()
 		if perr != nil {
@@ -131,6 +130,39 @@ func openSSH(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
 	}
 	tail.forward(out)
 	return g, nil
+}
+
+// sshBootstrap starts ssh with the bootstrap script for bin, a binary for
+// platform, and ships bin if the host asks for it. On success the gateway's
+// process runs and conn is at the start of the channel handshake; on
+// failure ssh has been reaped and the error is an *SSHError (whose Err is
+// a *remoteUname when the host's platform is not platform), or
+// startProcess's.
+func sshBootstrap(ctx context.Context, spec Spec, opts Options, bin workerFile, platform string) (*Gateway, pipeConn, *stderrTail, error) {
+	tail := &stderrTail{}
+	popts := opts
+	popts.Stderr = tail
+	g, conn, err := startProcess(spec, sshArgv(ctx, spec, bootstrapScript(bin, platform)), popts)
+	if err != nil {
+		return nil, pipeConn{}, nil, err
+	}
+	shipped, err := bootstrap(ctx, conn, bin)
+	if err != nil {
+		se := &SSHError{Reason: err.Error()}
+		errors.As(err, &se)
+		if ru, ok := se.Err.(*remoteUname); ok {
+			ru.binary = platform
+			se.Reason = ru.describe()
+		}
+		perr := g.abort()
+		conn.Close()
+		if perr != nil && se.Err == nil {
+			se.Reason += " (ssh: " + perr.Error() + ")"
+		}
+		return nil, pipeConn{}, nil, &SSHError{Host: sshHostName(spec), Reason: se.Reason, Stderr: tail.String(), Err: se.Err}
+	}
+	g.shipped = shipped
+	return g, conn, tail, nil
 }
 
 func sshHostName(spec Spec) string {
@@ -197,9 +229,22 @@ func workerBinary(opts Options) (workerFile, error) {
 		}
 		path = p
 	}
-	st, err := os.Stat(path)
+	wf, err := hashWorker(path)
 	if err != nil {
 		return workerFile{}, fmt.Errorf("worker binary: %w", err)
+	}
+	return wf, nil
+}
+
+// hashWorker sizes and hashes the file at path, once per process unless
+// the file changes.
+func hashWorker(path string) (workerFile, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return workerFile{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return workerFile{}, fmt.Errorf("%s is not a regular file", path)
 	}
 	key := fmt.Sprintf("%s\x00%d\x00%d", path, st.Size(), st.ModTime().UnixNano())
 	workerFiles.mu.Lock()
@@ -209,13 +254,13 @@ func workerBinary(opts Options) (workerFile, error) {
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return workerFile{}, fmt.Errorf("worker binary: %w", err)
+		return workerFile{}, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return workerFile{}, fmt.Errorf("worker binary: %w", err)
+		return workerFile{}, err
 	}
 	wf := workerFile{path: path, size: n, sum: hex.EncodeToString(h.Sum(nil))}
 	if workerFiles.m == nil {
@@ -232,7 +277,11 @@ type sshHost struct {
 	// bootstrapping: sshd drops unauthenticated connections beyond
 	// MaxStartups (default 10:30:100).
 	starting chan struct{}
-	have     atomic.Bool // a bootstrap there found or installed the binary
+	have     atomic.Bool // a bootstrap there found or installed the binary worker returns
+
+	mu    sync.Mutex
+	uname *remoteUname // set when the host is not of the local binary's platform
+	other *workerFile  // Options.WorkerFor's binary for that platform, once known
 }
 
 // sshMaxStarting is below sshd's default MaxStartups start value (10).
@@ -296,6 +345,84 @@ func (h *sshHost) acquire(ctx context.Context) (release func(), err error) {
 	return release, nil
 }
 
+// setUname records that the host is not of the local binary's platform.
+func (h *sshHost) setUname(u *remoteUname) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.uname = u
+}
+
+// worker is the binary to ship to the host and the platform it is for:
+// the local binary unless a bootstrap found the host to be of another
+// platform, then the one Options.WorkerFor gives for it (asked once per
+// host, by the gateway holding the host's bootstrap slot). The error is an
+// *SSHError wrapping ErrPlatform.
+func (h *sshHost) worker(ctx context.Context, spec Spec, opts Options, local workerFile) (workerFile, string, error) {
+	h.mu.Lock()
+	u, other := h.uname, h.other
+	h.mu.Unlock()
+	if u == nil {
+		return local, localPlatform, nil
+	}
+	goos, goarch, ok := unamePlatform(u.sys, u.machine)
+	if other != nil {
+		return *other, goos + "/" + goarch, nil
+	}
+	platformErr := func(reason string, err error) (workerFile, string, error) {
+		cause := ErrPlatform
+		if err != nil {
+			cause = fmt.Errorf("%w: %w", ErrPlatform, err)
+		}
+		return workerFile{}, "", &SSHError{Host: sshHostName(spec), Reason: u.describe() + reason, Err: cause}
+	}
+	if !ok {
+		return platformErr(fmt.Sprintf(", and uname %q %q is no GOOS/GOARCH known to godist", u.sys, u.machine), nil)
+	}
+	platform := goos + "/" + goarch
+	if opts.WorkerFor == nil {
+		return platformErr(", and no worker binary for "+platform+" was provided (Options.WorkerFor)", nil)
+	}
+	path, err := opts.WorkerFor(ctx, goos, goarch)
+	if err == nil {
+		var wf workerFile
+		if wf, err = hashWorker(path); err == nil {
+			h.mu.Lock()
+			h.other = &wf
+			h.mu.Unlock()
+			return wf, platform, nil
+		}
+	}
+	return platformErr("; worker binary for "+platform+": "+err.Error(), err)
+}
+
+// remoteUname is what an ssh host's bootstrap found when the binary on
+// offer was not for its platform: the Err of an *SSHError, which is
+// ErrPlatform (errors.Is).
+type remoteUname struct {
+	sys, machine string // uname -s, uname -m
+	binary       string // GOOS/GOARCH of the binary the script was told about
+}
+
+func (u *remoteUname) Error() string        { return ErrPlatform.Error() + ": " + u.describe() }
+func (u *remoteUname) Is(target error) bool { return target == ErrPlatform }
+
+func (u *remoteUname) describe() string {
+	msg := "remote is " + plainWord(u.sys) + " " + plainWord(u.machine)
+	if goos, goarch, ok := unamePlatform(u.sys, u.machine); ok {
+		msg += " (" + goos + "/" + goarch + ")"
+	}
+	return msg + ", this godist is " + u.binary
+}
+
+// plainWord is s, quoted unless it is a plain word (the remote's uname
+// is untrusted input).
+func plainWord(s string) string {
+	if s == "" || strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != "" {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
 // unamePatterns maps GOOS and GOARCH to what `uname -s` and `uname -m`
 // print there.
 var (
@@ -305,12 +432,38 @@ var (
 		"solaris": {"SunOS"}, "illumos": {"SunOS"}, "aix": {"AIX"},
 	}
 	unameArch = map[string][]string{
-		"amd64": {"x86_64", "amd64"}, "386": {"i386", "i486", "i586", "i686", "i86pc"},
+		"amd64": {"x86_64", "amd64", "i86pc"}, "386": {"i386", "i486", "i586", "i686"},
 		"arm64": {"aarch64", "arm64"}, "arm": {"armv6l", "armv7l", "armv7", "armv8l", "arm"},
 		"riscv64": {"riscv64"}, "ppc64le": {"ppc64le"}, "ppc64": {"ppc64"},
 		"s390x": {"s390x"}, "loong64": {"loongarch64"}, "mips64le": {"mips64"},
 	}
 )
+
+// unamePlatform is the GOOS/GOARCH of a host whose `uname -s` and `uname
+// -m` print sys and machine (the reverse of unameOS and unameArch), for
+// the ports godist can build a worker for. SunOS is solaris, whose
+// binaries illumos runs too; "i86pc" is what both print on amd64 (Go has no
+// 386 port there). A machine name shared by several GOARCHes (mips64) is
+// not known.
+func unamePlatform(sys, machine string) (goos, goarch string, ok bool) {
+	for o, names := range unameOS {
+		if slices.Contains(names, sys) && (goos == "" || o == "solaris") {
+			goos = o
+		}
+	}
+	for a, names := range unameArch {
+		if slices.Contains(names, machine) {
+			if goarch != "" {
+				return "", "", false
+			}
+			goarch = a
+		}
+	}
+	if goarch == "mips64le" {
+		return "", "", false // uname -m says mips64 on either endianness
+	}
+	return goos, goarch, goos != "" && goarch != ""
+}
 
 // platformPattern is a sh case pattern matching "$(uname -s)/$(uname -m)"
 // on machines that run platform (GOOS/GOARCH); "*" when unknown.
@@ -334,7 +487,7 @@ func platformPattern(platform string) string {
 // login shell (sh, bash, zsh, fish, csh) passes it to sh unchanged.
 func bootstrapScript(bin workerFile, platform string) string {
 	script := strings.Join([]string{
-		`case "$(uname -s)/$(uname -m)" in ` + platformPattern(platform) + `) ;; *) echo "` + markerPlatform + ` remote is $(uname -s) $(uname -m), this godist is ` + platform + `"; exit 1;; esac`,
+		`case "$(uname -s)/$(uname -m)" in ` + platformPattern(platform) + `) ;; *) echo "` + markerPlatform + ` $(uname -s)/$(uname -m)"; exit 1;; esac`,
 		`d="${XDG_CACHE_HOME:-$HOME/.cache}/godist/bin"`,
 		`f="$d/godist-$1"`,
 		`if [ -x "$f" ]; then echo ` + markerHave + `; exec env ` + WorkerEnv + `=1 "$f" worker; fi`,
@@ -403,7 +556,13 @@ func bootstrapSteps(conn pipeConn, bin workerFile) (int64, error) {
 		return 0, nil
 	case marker == markerNeed:
 	case strings.HasPrefix(marker, markerPlatform+" "):
-		return 0, &SSHError{Reason: strings.TrimPrefix(marker, markerPlatform+" "), Err: ErrPlatform}
+		uname := strings.TrimPrefix(marker, markerPlatform+" ")
+		i := strings.LastIndex(uname, "/") // uname -m has no slash
+		if i < 0 {
+			return 0, &SSHError{Reason: fmt.Sprintf("bootstrap: bad platform answer %q", marker)}
+		}
+		ru := &remoteUname{sys: uname[:i], machine: uname[i+1:]}
+		return 0, &SSHError{Reason: "remote is " + plainWord(ru.sys) + " " + plainWord(ru.machine), Err: ru}
 	case strings.HasPrefix(marker, markerError):
 		return 0, &SSHError{Reason: "bootstrap: " + strings.TrimSpace(strings.TrimPrefix(marker, markerError))}
 	default:

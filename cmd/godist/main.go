@@ -20,6 +20,7 @@ import (
 
 func main() {
 	gateway.MainIfWorker()
+	gateway.DefaultOptions.WorkerFor = workerFor // selfbuild.go: ssh hosts of another platform
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
