@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -22,10 +23,14 @@ import (
 // their contents into the worker machine's cache, once per machine: every
 // worker of that machine shares it, and a later run with nothing changed
 // ships nothing. Files outside the package directory (../shared/x, other
-// packages' files) are not shipped.
+// packages' files) are shipped only from the directories --rsyncdir names
+// (xdist's rsyncdirs): the bundle's tree then starts at the deepest
+// directory holding the package and all of them, so that relative paths
+// between them hold on the worker.
 type bundle struct {
-	hash  string
-	files []bundleFile
+	hash   string
+	pkgRel string // the package directory in the bundle's tree, slash-separated ("." for its root)
+	files  []bundleFile
 }
 
 type bundleFile struct {
@@ -41,67 +46,136 @@ const (
 	bundlePkg    = "pkg"
 )
 
-// makeBundle lists and hashes a package's bundle.
-func makeBundle(binary, pkgDir string) (*bundle, error) {
-	b := &bundle{}
-	add := func(rel, path string, mode fs.FileMode) { b.files = append(b.files, bundleFile{rel, path, mode}) }
+// makeBundle lists and hashes a package's bundle; extra are absolute
+// directories shipped whole (--rsyncdir). sums caches file hashes by path
+// for the run.
+func makeBundle(binary, pkgDir string, extra []string, sums *fileSums) (*bundle, error) {
+	b := &bundle{pkgRel: "."}
+	seen := map[string]bool{}
+	add := func(rel, path string, mode fs.FileMode) {
+		if !seen[rel] {
+			seen[rel] = true
+			b.files = append(b.files, bundleFile{rel, path, mode})
+		}
+	}
 	st, err := os.Stat(binary)
 	if err != nil {
 		return nil, err
 	}
 	add(bundleBinary, binary, st.Mode())
-	err = filepath.WalkDir(pkgDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(pkgDir, path)
-		if d.IsDir() {
-			// The package's own directory and its testdata tree; other
-			// directories are other packages.
-			if path == pkgDir || rel == "testdata" || strings.HasPrefix(rel, "testdata"+string(filepath.Separator)) {
+	base := pkgDir
+	for _, d := range extra {
+		base = commonDir(base, d)
+	}
+	tree := func(dir string) string { // dir's place in the bundle
+		rel, _ := filepath.Rel(base, dir)
+		return path.Join(bundlePkg, filepath.ToSlash(rel))
+	}
+	b.pkgRel = path.Clean(filepath.ToSlash(must(filepath.Rel(base, pkgDir))))
+	walk := func(root string, keep func(rel string) bool) error {
+		return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			if d.IsDir() {
+				if p == root || keep(rel) {
+					return nil
+				}
+				return filepath.SkipDir
+			}
+			if !d.Type().IsRegular() {
 				return nil
 			}
-			return filepath.SkipDir
-		}
-		if !d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			add(tree(root)+"/"+filepath.ToSlash(rel), p, info.Mode())
 			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		add(bundlePkg+"/"+filepath.ToSlash(rel), path, info.Mode())
-		return nil
+		})
+	}
+	// The package's own directory and its testdata tree; other directories
+	// are other packages.
+	err = walk(pkgDir, func(rel string) bool {
+		return rel == "testdata" || strings.HasPrefix(rel, "testdata"+string(filepath.Separator))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bundle of %s: %w", pkgDir, err)
 	}
-	slices.SortFunc(b.files, func(x, y bundleFile) int {
-		if x.rel < y.rel {
-			return -1
+	for _, d := range extra {
+		if err := walk(d, func(rel string) bool { return filepath.Base(rel) != ".git" }); err != nil {
+			return nil, fmt.Errorf("bundle of %s: --rsyncdir: %w", pkgDir, err)
 		}
-		if x.rel > y.rel {
-			return 1
-		}
-		return 0
-	})
+	}
+	slices.SortFunc(b.files, func(x, y bundleFile) int { return strings.Compare(x.rel, y.rel) })
 	h := sha256.New()
 	for _, f := range b.files {
-		data, err := os.ReadFile(f.path)
+		sum, err := sums.sum(f.path)
 		if err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(data)
 		fmt.Fprintf(h, "%s\x00%o\x00%x\n", f.rel, f.mode.Perm(), sum)
 	}
 	b.hash = hex.EncodeToString(h.Sum(nil))[:32]
 	return b, nil
 }
 
+// commonDir is the deepest directory holding both absolute paths a and b.
+func commonDir(a, b string) string {
+	for {
+		if rel, err := filepath.Rel(a, b); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return a
+		}
+		parent := filepath.Dir(a)
+		if parent == a {
+			return a
+		}
+		a = parent
+	}
+}
+
+func must(s string, err error) string {
+	if err != nil {
+		panic("godist: " + err.Error())
+	}
+	return s
+}
+
+// fileSums hashes each file once per run: --rsyncdir trees go into every
+// package's bundle.
+type fileSums struct {
+	mu sync.Mutex
+	m  map[string][32]byte
+}
+
+func (s *fileSums) sum(path string) ([32]byte, error) {
+	s.mu.Lock()
+	sum, ok := s.m[path]
+	s.mu.Unlock()
+	if ok {
+		return sum, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return sum, err
+	}
+	sum = sha256.Sum256(data)
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = map[string][32]byte{}
+	}
+	s.m[path] = sum
+	s.mu.Unlock()
+	return sum, nil
+}
+
 // bundles makes each package's bundle once per run.
 type bundles struct {
-	mu   sync.Mutex
-	byPk map[string]*bundleOnce
+	mu    sync.Mutex
+	byPk  map[string]*bundleOnce
+	extra []string // --rsyncdir, absolute
+	sums  fileSums
 }
 
 type bundleOnce struct {
@@ -122,7 +196,7 @@ func (bs *bundles) get(pkg, binary, dir string) (*bundle, error) {
 		bs.byPk[pkg] = o
 	}
 	bs.mu.Unlock()
-	o.once.Do(func() { o.b, o.err = makeBundle(binary, dir) })
+	o.once.Do(func() { o.b, o.err = makeBundle(binary, dir, bs.extra, &bs.sums) })
 	return o.b, o.err
 }
 

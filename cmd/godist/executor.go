@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -78,7 +79,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 			return nil, err
 		}
 		req.Argv[0] = dir + "/" + bundleBinary
-		req.Dir = dir + "/" + bundlePkg
+		req.Dir = path.Join(dir, bundlePkg, b.pkgRel)
 	}
 	var stopWatchdog func() string
 	if r.opts.testTimeout > 0 {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -118,6 +120,7 @@ type options struct {
 	dist            distMode // --dist
 	distSet         bool     // --dist given: no go test path for small suites
 	historyFile     string   // --history
+	rsyncDirs       []string // --rsyncdir: more directories for test bundles
 	statsFile       string   // --stats: run figures for the benchmark harness
 
 	format    string // --format: a gotestsum format name
@@ -215,6 +218,21 @@ func parseArgs(args []string) (*options, error) {
 				return nil, err
 			}
 			o.historyFile = v
+			continue
+		case "rsyncdir":
+			v, err := needValue()
+			if err != nil {
+				return nil, err
+			}
+			st, err := os.Stat(v)
+			if err != nil || !st.IsDir() {
+				return nil, usagef("godist: --rsyncdir %q: not a directory", v)
+			}
+			abs, err := filepath.Abs(v)
+			if err != nil {
+				return nil, usagef("godist: --rsyncdir %q: %v", v, err)
+			}
+			o.rsyncDirs = append(o.rsyncDirs, abs)
 			continue
 		case "format", "jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart", "shard", "slowest":
 			v, err := needValue()

@@ -65,6 +65,9 @@ godist flags:
                    no (no workers, like go test); without --dist a suite
                    the history knows to be tiny runs as one go test command
   --history FILE   test-duration history file (default: user cache dir)
+  --rsyncdir DIR   ship DIR too with the test bundles of ssh and socket
+                   workers (repeatable; a package's own files and testdata
+                   always go)
   --shard I/N      run part I of N, balanced by the history (CI matrices;
                    combine the parts' -json output with godist merge)
   --format NAME    gotestsum format: testname, dots, dots-v2, pkgname,

@@ -135,6 +135,7 @@ func (r *testRun) makeLanes() []*lane {
 func (r *testRun) run(ctx context.Context) int {
 	r.started = time.Now()
 	o := r.opts
+	r.bundles.extra = o.rsyncDirs
 	if r.progress = newProgress(r.stdout, o); r.progress != nil {
 		r.stdout, r.stderr = r.progress.wrap(r.stdout), r.progress.wrap(r.stderr)
 	}

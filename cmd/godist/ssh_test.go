@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/godist/godist/internal/sshtest"
 )
@@ -34,11 +35,31 @@ func TestSSHWorkers(t *testing.T) {
 		diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
 		return readStats(t, stats).BytesShipped
 	}
+	// Left from runs long ago: a bundle not used for 30 days and a
+	// transfer that died; storing a new bundle prunes both.
+	old := time.Now().Add(-30 * 24 * time.Hour)
+	stale := filepath.Join(s.Cache, "godist", "bundles", "0123456789abcdef0123456789abcdef")
+	dead := filepath.Join(s.Cache, "godist", "bundles", "fedcba9876543210fedcba9876543210.tmp-1")
+	for _, d := range []string{stale, dead} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(stale, ".complete"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(filepath.Join(stale, ".complete"), old, old)
+	os.Chtimes(dead, old, old)
 	if first := shipped(1); first == 0 {
 		t.Error("first run shipped no test bundle")
 	}
 	if second := shipped(2); second != 0 {
 		t.Errorf("second run with nothing changed shipped %d bytes", second)
+	}
+	for _, d := range []string{stale, dead} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("%s was not pruned (%v)", filepath.Base(d), err)
+		}
 	}
 	// One worker binary and one bundle per package in the remote cache.
 	ents, err := os.ReadDir(filepath.Join(s.Cache, "godist", "bin"))
@@ -59,6 +80,23 @@ func TestSSHWorkers(t *testing.T) {
 		})
 		if !found {
 			t.Error("the files package's testdata was not shipped")
+		}
+	}
+
+	// A test reading ../data/greeting.txt has it on the worker only with
+	// --rsyncdir (and the second run ships nothing again).
+	for i, extra := range [][]string{nil, {"--rsyncdir", "shared/data"}, {"--rsyncdir", "shared/data"}} {
+		stats := filepath.Join(tmp, "stats.json")
+		got := runIn(t, dir, nil, godist(t), append(append([]string{"--history", hist, "--stats", stats, "-json", "--tx", spec}, extra...), "./shared/reader/")...)
+		wantCode := 0
+		if extra == nil {
+			wantCode = 1
+		}
+		if got.code != wantCode || (extra == nil) != strings.Contains(got.stdout, "greeting.txt: no such file") {
+			t.Errorf("run %d (%q): exit code %d, want %d\n%s%s", i, extra, got.code, wantCode, got.stdout, got.stderr)
+		}
+		if n := readStats(t, stats).BytesShipped; i == 2 && n != 0 {
+			t.Errorf("a second --rsyncdir run with nothing changed shipped %d bytes", n)
 		}
 	}
 }
