@@ -126,16 +126,7 @@ func TestSSHOtherPlatform(t *testing.T) {
 			t.Errorf("remote exec: %v, %v", v, err)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := gr.Exit(ctx); err != nil {
-		t.Errorf("group exit: %v", err)
-	}
-	for pid := range pids {
-		if !processGone(pid) {
-			t.Errorf("remote worker %d still running after Exit", pid)
-		}
-	}
+	exitReaped(t, gr, pids)
 
 	// The host's binary is remembered: no connection offering ours, no
 	// second WorkerFor call (even without one), nothing shipped.
@@ -159,7 +150,7 @@ func TestSSHOtherPlatform(t *testing.T) {
 	if g.BytesShipped() != 0 {
 		t.Errorf("later gateway shipped %d bytes", g.BytesShipped())
 	}
-	if err := g.Exit(ctx); err != nil {
+	if err := g.Exit(ctxT(t)); err != nil {
 		t.Errorf("exit: %v", err)
 	}
 	if got := cachedFiles(t, s); len(got) != 1 || got[0] != "godist-"+other.sum {

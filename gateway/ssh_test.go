@@ -259,16 +259,7 @@ func TestSSHGroupSharesCopy(t *testing.T) {
 	if len(pids) != 4 {
 		t.Errorf("worker pids %v, want 4 distinct", pids)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := gr.Exit(ctx); err != nil {
-		t.Errorf("group exit: %v", err)
-	}
-	for pid := range pids {
-		if !processGone(pid) {
-			t.Errorf("remote worker %d still running after Exit", pid)
-		}
-	}
+	exitReaped(t, gr, pids)
 	if got := cachedFiles(t, s); len(got) != 1 {
 		t.Errorf("remote cache holds %q, want one binary", got)
 	}
@@ -560,5 +551,21 @@ Host jump
 	}
 	if !processGone(in.PID) {
 		t.Errorf("remote worker %d still running after Exit", in.PID)
+	}
+}
+
+// exitReaped exits the group and checks that its remote workers, pids,
+// are gone.
+func exitReaped(t *testing.T, gr *Group, pids map[int]bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := gr.Exit(ctx); err != nil {
+		t.Errorf("group exit: %v", err)
+	}
+	for pid := range pids {
+		if !processGone(pid) {
+			t.Errorf("remote worker %d still running after Exit", pid)
+		}
 	}
 }
