@@ -114,7 +114,10 @@ func (c *Channel) runCallbacks() {
 				break
 			}
 			if itemMode && len(c.queue) > 0 && !c.localClosed {
-				x := c.popLocked()
+				x, grant := c.popLocked()
+				if grant != nil {
+					s.enqueueLocked(grant)
+				}
 				it = &x
 				break
 			}
@@ -130,7 +133,7 @@ func (c *Channel) runCallbacks() {
 				}
 				return
 			}
-			w := c.wake
+			w := waitChan(&c.wake)
 			s.mu.Unlock()
 			<-w // every end of the session broadcasts too
 			s.mu.Lock()
@@ -233,7 +236,7 @@ func (c *Channel) get(ctx context.Context, name string, hasIgnore bool, ignore a
 			}
 			return nil, fmt.Errorf("channel %d: get %q: %w", c.id, name, end)
 		}
-		w := c.wake
+		w := waitChan(&c.wake)
 		s.mu.Unlock()
 		select {
 		case <-w:

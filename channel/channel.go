@@ -2,6 +2,7 @@ package channel
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -61,7 +62,7 @@ func (c *Channel) String() string { return fmt.Sprintf("channel %d", c.id) }
 // dataFrameLocked takes a DATA frame: flow-control accounting and
 // reassembly. s.mu is held.
 func (c *Channel) dataFrameLocked(f frame) error {
-	n := len(f.payload)
+	n := f.size()
 	if c.recvLast {
 		return protoErrorf("DATA frame for channel %d after LAST_MESSAGE", c.id)
 	}
@@ -76,19 +77,27 @@ func (c *Channel) dataFrameLocked(f frame) error {
 		if n != 0 {
 			return protoErrorf("aborting DATA frame with %d payload bytes on channel %d", n, c.id)
 		}
-		c.grantLocked(c.partial.credit)
+		if f := c.grantLocked(c.partial.credit); f != nil {
+			c.s.enqueueLocked(f)
+		}
 		c.partial = item{}
 		return nil
 	}
 	if n == 0 {
 		return protoErrorf("empty DATA frame on channel %d", c.id)
 	}
-	c.partial.chunks = append(c.partial.chunks, f.payload)
+	if f.binHdr != nil {
+		c.partial.chunks = append(c.partial.chunks, f.binHdr, f.payload)
+	} else {
+		c.partial.chunks = append(c.partial.chunks, f.payload)
+	}
 	if f.flags&flagMore != 0 {
 		if len(c.queue) == 0 {
 			// Nothing waits to be consumed: let a value bigger than the
 			// window flow. Otherwise the grant waits until the queue drains.
-			c.grantLocked(n)
+			if f := c.grantLocked(n); f != nil {
+				c.s.enqueueLocked(f)
+			}
 		} else {
 			c.partial.credit += n
 		}
@@ -103,33 +112,39 @@ func (c *Channel) dataFrameLocked(f frame) error {
 // grantLocked returns consumed window credit to the peer, batched: a
 // WINDOW_UPDATE goes out once a quarter of the window is consumed. A sender
 // waits only while more than half the window is outstanding, so batching
-// can never leave it blocked on a drained queue.
-func (c *Channel) grantLocked(n int) {
+// can never leave it blocked on a drained queue. It returns that frame (or
+// nil) for the caller to queue or write.
+func (c *Channel) grantLocked(n int) []byte {
 	c.grantable += n
 	if c.grantable == 0 || c.grantable < c.s.cfg.Window/4 || c.sentClose || c.s.err != nil {
-		return
+		return nil
 	}
 	c.recvOwed -= c.grantable
 	f := make([]byte, headerLen+4)
 	putHeader(f, typeWindowUpdate, 0, c.id, 4)
-	f[16], f[17], f[18], f[19] = byte(c.grantable>>24), byte(c.grantable>>16), byte(c.grantable>>8), byte(c.grantable)
+	binary.BigEndian.PutUint32(f[headerLen:], uint32(c.grantable))
 	c.grantable = 0
-	c.s.enqueueLocked(f)
+	return f
 }
 
-// popLocked removes the next queued value and returns its credit.
-func (c *Channel) popLocked() item {
+// popLocked removes the next queued value and returns it with the
+// WINDOW_UPDATE frame its credit gives, if any.
+func (c *Channel) popLocked() (item, []byte) {
 	it := c.queue[0]
 	c.queue[0] = item{}
-	c.queue = c.queue[1:]
+	if len(c.queue) == 1 {
+		c.queue = c.queue[:0] // the queue restarts here: no new array per value
+	} else {
+		c.queue = c.queue[1:]
+	}
 	credit := it.credit
 	if len(c.queue) == 0 {
 		credit += c.partial.credit
 		c.partial.credit = 0
 	}
-	c.grantLocked(credit)
+	grant := c.grantLocked(credit)
 	c.maybeForgetLocked()
-	return it
+	return it, grant
 }
 
 func (c *Channel) dropPartialLocked() {
@@ -191,15 +206,19 @@ func (c *Channel) next(ctx context.Context, callback bool) (item, error) {
 			return item{}, fmt.Errorf("channel %d: receive: %w", c.id, ErrCallbackSet)
 		}
 		if len(c.queue) > 0 && !c.localClosed {
-			it := c.popLocked()
-			s.mu.Unlock()
+			it, grant := c.popLocked()
+			if grant != nil {
+				s.sendFrameUnlock(grant)
+			} else {
+				s.mu.Unlock()
+			}
 			return it, nil
 		}
 		if err := c.receiveEndLocked(); err != nil {
 			s.mu.Unlock()
 			return item{}, err
 		}
-		w := c.wake
+		w := waitChan(&c.wake)
 		s.mu.Unlock()
 		select {
 		case <-w:
@@ -271,7 +290,10 @@ func (c *Channel) All(ctx context.Context) iter.Seq2[any, error] {
 	}
 }
 
-// Send sends v, blocking while the peer's window for this channel is full.
+// Send sends v, blocking while the peer's window for this channel is full
+// and, when it writes its frames itself (see the package doc), while the
+// connection takes no more bytes: ctx bounds the first wait, Close the
+// second.
 // An unsupported value gives *UnsupportedTypeError before anything is
 // written; after Close, CloseWrite, the peer's Close or the session's end
 // the error matches ErrClosed.
@@ -317,6 +339,11 @@ type frameWriter struct {
 	e        encoder
 }
 
+// zeroCopyMin is the size from which a []byte is written from the
+// caller's memory rather than copied into a frame buffer: a second write
+// call costs less than copying that much.
+const zeroCopyMin = 32 << 10
+
 // writeValue encodes v straight into frames of at most s.chunk payload
 // bytes, waiting for window credit per frame when credit is set. c.sendMu
 // is held.
@@ -325,10 +352,13 @@ func (c *Channel) writeValue(ctx context.Context, typ, flags byte, v any, credit
 	fw := &c.fw
 	*fw = frameWriter{c: c, ctx: ctx, typ: typ, flags: flags, credit: credit}
 	defer func() { *fw = frameWriter{} }()
-	// Slices spanning whole frames are sent from the caller's memory
-	// (Send then waits for their write); smaller ones are copied.
-	fw.e = encoder{limit: headerLen + s.chunk, zeroCopy: typ == typeData, zeroCopyMin: s.chunk, out: fw}
-	if size := sizeHint(v); size > smallBuf {
+	// Big slices are sent from the caller's memory (Send then waits for
+	// their write); smaller ones are copied.
+	zmin := min(s.chunk, zeroCopyMin)
+	fw.e = encoder{limit: headerLen + s.chunk, zeroCopy: typ == typeData, zeroCopyMin: zmin, out: fw}
+	if b, ok := v.([]byte); ok && len(b) >= zmin && typ == typeData {
+		fw.e.buf = getFrameBuf(s) // only the header goes there
+	} else if size := sizeHint(v); size > smallBuf {
 		fw.e.buf = getBigFrameBuf(s, headerLen+size) // no growing copies of a small buffer
 	} else {
 		fw.e.buf = getFrameBuf(s)
@@ -377,7 +407,7 @@ func (fw *frameWriter) flush(final bool) error {
 		if !fw.credit || c.sendWindow >= n {
 			break
 		}
-		w := c.wake
+		w := waitChan(&c.wake)
 		s.mu.Unlock()
 		select {
 		case <-w:
@@ -390,19 +420,26 @@ func (fw *frameWriter) flush(final bool) error {
 	if fw.credit {
 		c.sendWindow -= n
 	}
-	wf := wframe{buf: e.buf}
-	if e.body != nil {
-		fw.lastBody = make(chan struct{})
-		wf.body, wf.done = e.body, fw.lastBody
+	var err error
+	if s.claimWriteLocked() {
+		// Written here: the body is written when this returns.
+		s.mu.Unlock()
+		err = s.writeDirect(e.buf, e.body)
+	} else {
+		wf := wframe{buf: e.buf}
+		if e.body != nil {
+			fw.lastBody = make(chan struct{})
+			wf.body, wf.done = e.body, fw.lastBody
+		}
+		s.enqueueFrameLocked(wf)
+		s.mu.Unlock()
 	}
-	s.enqueueFrameLocked(wf)
 	fw.sent = true
-	s.mu.Unlock()
 	e.buf, e.body = nil, nil
-	if !final {
+	if err == nil && !final {
 		e.buf = getBigFrameBuf(s, headerLen+s.chunk)
 	}
-	return nil
+	return err
 }
 
 // Close closes the channel: the peer's Receive returns io.EOF once it
@@ -514,7 +551,7 @@ func (c *Channel) Wait(ctx context.Context) error {
 			s.mu.Unlock()
 			return fmt.Errorf("channel %d: wait: %w", c.id, sessionEnded(err))
 		}
-		w := c.wake
+		w := waitChan(&c.wake)
 		s.mu.Unlock()
 		select {
 		case <-w:

@@ -1,6 +1,7 @@
 package channel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,9 @@ var valueCases = []struct {
 	{"emptystring", "", ""},
 	{"bytes", []byte("ab\x00c"), []byte("ab\x00c")},
 	{"emptybytes", []byte{}, []byte{}},
+	{"bytes5k", bytes.Repeat([]byte{5}, 5000), bytes.Repeat([]byte{5}, 5000)},      // bin16, read apart from its header
+	{"bytes64k", bytes.Repeat([]byte{6}, 64<<10), bytes.Repeat([]byte{6}, 64<<10)}, // bin32, written from the caller's memory
+	{"bytes40k", bytes.Repeat([]byte{4}, 40<<10), bytes.Repeat([]byte{4}, 40<<10)}, // bin16 at the zero-copy size
 	{"bytearray", [3]byte{1, 2, 3}, []byte{1, 2, 3}},
 	{"intslice", []int{1, -2}, []any{int64(1), int64(-2)}},
 	{"anyslice", []any{"a", 1, nil, []byte("x")}, []any{"a", int64(1), nil, []byte("x")}},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"sync"
 
@@ -84,9 +85,15 @@ func decodeChunks(s *Session, chunks [][]byte, ptr any) (v any, err error) {
 			v, err = nil, fmt.Errorf("decode: invalid msgpack: %v", p)
 		}
 	}()
+	if ptr == nil && len(chunks) == 2 && binHeaderLen(chunks[0], len(chunks[0])+len(chunks[1])) == len(chunks[0]) {
+		return chunks[1], nil // a bin read apart from its header (frameReader)
+	}
 	if ptr == nil && len(chunks) == 1 {
 		if b, ok := wholeBin(chunks[0]); ok {
 			return b, nil // zero-copy: the frame payload is ours
+		}
+		if v, ok := scalar(chunks[0]); ok {
+			return v, nil
 		}
 	}
 	if err := scanValue(chunks); err != nil {
@@ -278,4 +285,80 @@ func wholeBin(p []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return p[h:len(p):len(p)], true
+}
+
+// scalar decodes p when it is exactly one nil, bool, number or string:
+// the common small values, without the decoder's set-up. ok is false for
+// anything else, malformed input included (the full decoder reports it).
+func scalar(p []byte) (v any, ok bool) {
+	if len(p) == 0 {
+		return nil, false
+	}
+	c, rest := p[0], p[1:]
+	fixed := func(n int) ([]byte, bool) { return rest, len(rest) == n }
+	switch {
+	case c <= 0x7f || c >= 0xe0:
+		return int64(int8(c)), len(rest) == 0
+	case c >= 0xa0 && c <= 0xbf:
+		return string(rest), len(rest) == int(c&0x1f)
+	}
+	switch c {
+	case 0xc0:
+		return nil, len(rest) == 0
+	case 0xc2, 0xc3:
+		return c == 0xc3, len(rest) == 0
+	case 0xcc:
+		if b, ok := fixed(1); ok {
+			return uint64(b[0]), true
+		}
+	case 0xcd:
+		if b, ok := fixed(2); ok {
+			return uint64(binary.BigEndian.Uint16(b)), true
+		}
+	case 0xce:
+		if b, ok := fixed(4); ok {
+			return uint64(binary.BigEndian.Uint32(b)), true
+		}
+	case 0xcf:
+		if b, ok := fixed(8); ok {
+			return binary.BigEndian.Uint64(b), true
+		}
+	case 0xd0:
+		if b, ok := fixed(1); ok {
+			return int64(int8(b[0])), true
+		}
+	case 0xd1:
+		if b, ok := fixed(2); ok {
+			return int64(int16(binary.BigEndian.Uint16(b))), true
+		}
+	case 0xd2:
+		if b, ok := fixed(4); ok {
+			return int64(int32(binary.BigEndian.Uint32(b))), true
+		}
+	case 0xd3:
+		if b, ok := fixed(8); ok {
+			return int64(binary.BigEndian.Uint64(b)), true
+		}
+	case 0xca:
+		if b, ok := fixed(4); ok {
+			return float64(math.Float32frombits(binary.BigEndian.Uint32(b))), true
+		}
+	case 0xcb:
+		if b, ok := fixed(8); ok {
+			return math.Float64frombits(binary.BigEndian.Uint64(b)), true
+		}
+	case 0xd9:
+		if len(rest) >= 1 && len(rest)-1 == int(rest[0]) {
+			return string(rest[1:]), true
+		}
+	case 0xda:
+		if len(rest) >= 2 && len(rest)-2 == int(binary.BigEndian.Uint16(rest)) {
+			return string(rest[2:]), true
+		}
+	case 0xdb:
+		if len(rest) >= 4 && uint64(len(rest)-4) == uint64(binary.BigEndian.Uint32(rest)) {
+			return string(rest[4:]), true
+		}
+	}
+	return nil, false
 }

@@ -7,13 +7,18 @@
 // (magic, ProtocolVersion, limits, Config.Hello) and starts two
 // goroutines: the reader, the only one reading conn, which decodes frames
 // and queues values per channel without ever blocking on a channel; and
-// the writer, the only one writing conn, which packs queued frames into
-// one buffer per Write. A channel's callback goroutine (one per channel,
-// started by SetCallback or Subscribe) runs its callbacks serially and
-// ends after the channel's end. Session.Close stops the session at once:
-// it marks it ended, closes conn, fails every blocked operation and waits
-// for all those goroutines. Session.Shutdown first waits until queued
-// frames are written. Always call Close (or Shutdown), even after Done.
+// the writer, which writes queued frames, packing small ones into one
+// buffer per Write. Writes to conn are serialized by one right to write,
+// so frames never interleave: a Send (or a Receive returning window
+// credit) that finds nothing queued and the writer idle takes that right
+// and writes its frame itself instead of waking the writer; it may then
+// block while conn takes no more bytes (only Close ends such a write). A
+// channel's callback goroutine (one per channel, started by SetCallback or
+// Subscribe) runs its callbacks serially and ends after the channel's end.
+// Session.Close stops the session at once: it marks it ended, closes conn,
+// fails every blocked operation and waits for all those goroutines.
+// Session.Shutdown first waits until queued frames are written. Always
+// call Close (or Shutdown), even after Done.
 //
 // Each channel has a credit-based receive window (Config.Window): Send
 // blocks while the peer has that many bytes of ours unconsumed, so a fast

@@ -66,7 +66,18 @@ type frame struct {
 	flags   byte
 	id      uint64
 	payload []byte
+	// binHdr, when set, is the start of a DATA payload that is exactly one
+	// msgpack bin: payload then holds only the bin's bytes, allocated at
+	// their exact size (64 KiB, not 64 KiB + 5 bytes that the allocator
+	// rounds up to 72 KiB).
+	binHdr []byte
 }
+
+// size is the payload length on the wire.
+func (f *frame) size() int { return len(f.binHdr) + len(f.payload) }
+
+// splitBinMin: smaller DATA payloads are read whole.
+const splitBinMin = 4 << 10
 
 // putHeader writes a frame header into b[:headerLen].
 func putHeader(b []byte, typ, flags byte, id uint64, n int) {
@@ -88,13 +99,18 @@ func appendFrame(b []byte, typ, flags byte, id uint64, payload []byte) []byte {
 // frameReader decodes frames from a byte stream. It never allocates more
 // than maxFrame bytes for one frame, whatever the header claims.
 type frameReader struct {
-	r        io.Reader
+	r        *bufio.Reader
+	conn     io.Reader // under r: big payloads are read from it directly
 	maxFrame int
 	hdr      [headerLen]byte
 }
 
+// readBufSize is the frameReader's buffer: it gathers small frames in one
+// read; a payload of more than that skips it (no extra copy).
+const readBufSize = 16 << 10
+
 func newFrameReader(r io.Reader, maxFrame int) *frameReader {
-	return &frameReader{r: bufio.NewReaderSize(r, 64<<10), maxFrame: maxFrame}
+	return &frameReader{r: bufio.NewReaderSize(r, readBufSize), conn: r, maxFrame: maxFrame}
 }
 
 // readPreamble reads and checks the magic and version.
@@ -142,14 +158,58 @@ func (fr *frameReader) next(limit int) (frame, error) {
 	if uint64(size) > uint64(limit) {
 		return f, protoErrorf("%s frame payload length %d exceeds limit %d (header %x)", typeName(f.typ), size, limit, h)
 	}
+	if f.typ == typeData && size >= splitBinMin {
+		if p, err := fr.r.Peek(5); err == nil {
+			if h := binHeaderLen(p, int(size)); h > 0 {
+				f.binHdr = append([]byte(nil), p[:h]...)
+				fr.r.Discard(h)
+				size -= uint32(h)
+			}
+		}
+	}
 	if size > 0 {
 		f.payload = make([]byte, size)
-		if m, err := io.ReadFull(fr.r, f.payload); err != nil {
+		if m, err := fr.readPayload(f.payload); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
 			}
-			return f, fmt.Errorf("truncated %s frame: %d of %d payload bytes: %w", typeName(f.typ), m, size, err)
+			h := len(f.binHdr)
+			return f, fmt.Errorf("truncated %s frame: %d of %d payload bytes: %w", typeName(f.typ), h+m, h+int(size), err)
 		}
 	}
 	return f, nil
+}
+
+// readPayload fills p, a big payload straight from the connection after
+// what the buffer holds (no copy through the buffer).
+func (fr *frameReader) readPayload(p []byte) (int, error) {
+	if len(p) < readBufSize {
+		return io.ReadFull(fr.r, p)
+	}
+	n := 0
+	if b := fr.r.Buffered(); b > 0 {
+		n, _ = fr.r.Read(p[:min(b, len(p))]) // from the buffer: cannot fail
+	}
+	m, err := io.ReadFull(fr.conn, p[n:])
+	return n + m, err
+}
+
+// binHeaderLen returns the length of the msgpack bin header starting p when
+// that bin takes exactly size bytes with its header, else 0.
+func binHeaderLen(p []byte, size int) int {
+	var n, h int
+	switch {
+	case len(p) >= 2 && p[0] == 0xc4:
+		n, h = int(p[1]), 2
+	case len(p) >= 3 && p[0] == 0xc5:
+		n, h = int(binary.BigEndian.Uint16(p[1:])), 3
+	case len(p) >= 5 && p[0] == 0xc6:
+		n, h = int(binary.BigEndian.Uint32(p[1:])), 5
+	default:
+		return 0
+	}
+	if h+n != size {
+		return 0
+	}
+	return h
 }

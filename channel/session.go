@@ -47,9 +47,9 @@ type Session struct {
 	nextID      uint64
 	chans       map[uint64]*Channel
 	acceptQ     []acceptItem
-	acceptWake  chan struct{} // broadcast: closed and replaced on change
+	acceptWake  chan struct{} // broadcast on change (see waitChan)
 	wq          []wframe      // frames waiting for the writer
-	writing     bool          // the writer holds a batch
+	writing     bool          // the right to write conn is held (writer batch or writeDirect)
 	flushedWake chan struct{} // broadcast when the queue drained
 	bigBufs     chan []byte   // free list of frame buffers bigger than smallBuf
 	smallBufs   chan []byte   // free list of frame buffers of cap smallBuf
@@ -73,19 +73,17 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 	cfg.Window = max(cfg.Window, MinMaxFrame)
 	cfg.MaxFrame = max(cfg.MaxFrame, MinMaxFrame)
 	s := &Session{
-		conn:        conn,
-		cfg:         cfg,
-		fr:          newFrameReader(conn, cfg.MaxFrame),
-		ready:       make(chan struct{}),
-		done:        make(chan struct{}),
-		wqWake:      make(chan struct{}, 1),
-		writerDone:  make(chan struct{}),
-		chans:       make(map[uint64]*Channel),
-		acceptWake:  make(chan struct{}),
-		flushedWake: make(chan struct{}),
-		bigBufs:     make(chan []byte, 16),
-		smallBufs:   make(chan []byte, 64),
-		nextID:      2,
+		conn:       conn,
+		cfg:        cfg,
+		fr:         newFrameReader(conn, cfg.MaxFrame),
+		ready:      make(chan struct{}),
+		done:       make(chan struct{}),
+		wqWake:     make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+		chans:      make(map[uint64]*Channel),
+		bigBufs:    make(chan []byte, 16),
+		smallBufs:  make(chan []byte, 64),
+		nextID:     2,
 	}
 	if cfg.Initiator {
 		s.nextID = 1
@@ -153,7 +151,7 @@ func (s *Session) Shutdown(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		idle := len(s.wq) == 0 && !s.writing
-		w := s.flushedWake
+		w := waitChan(&s.flushedWake)
 		ended := s.err != nil
 		s.mu.Unlock()
 		if idle || ended {
@@ -214,10 +212,22 @@ func (s *Session) fail(err error) {
 	s.conn.Close()
 }
 
-// broadcast wakes everybody waiting on *w.
+// broadcast wakes everybody waiting on *w. The channel is made by the
+// first waiter (waitChan), so a state change nobody waits for allocates
+// nothing. Both run under s.mu.
 func broadcast(w *chan struct{}) {
-	close(*w)
-	*w = make(chan struct{})
+	if *w != nil {
+		close(*w)
+		*w = nil
+	}
+}
+
+// waitChan returns the channel that the next broadcast(w) closes.
+func waitChan(w *chan struct{}) chan struct{} {
+	if *w == nil {
+		*w = make(chan struct{})
+	}
+	return *w
 }
 
 // wframe is a frame queued for the writer: buf holds the header and the
@@ -307,7 +317,7 @@ func (s *Session) Accept(ctx context.Context) (*Channel, any, error) {
 			s.mu.Unlock()
 			return nil, nil, fmt.Errorf("channel: accept: %w", err)
 		}
-		w := s.acceptWake
+		w := waitChan(&s.acceptWake)
 		s.mu.Unlock()
 		select {
 		case <-w:
@@ -332,7 +342,7 @@ func (s *Session) channelRef(id uint64) *Channel {
 
 func (s *Session) newChannelLocked(id uint64) *Channel {
 	return &Channel{
-		s: s, id: id, wake: make(chan struct{}), sendMu: make(chan struct{}, 1),
+		s: s, id: id, sendMu: make(chan struct{}, 1),
 		sendWindow: s.peerWindow, bindings: map[string]any{},
 	}
 }
