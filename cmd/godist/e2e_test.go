@@ -162,6 +162,21 @@ func TestOutcomesMatchGoTest(t *testing.T) {
 			diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
 		})
 	}
+	t.Run("go test path", func(t *testing.T) {
+		tmp := t.TempDir()
+		hist, stats := filepath.Join(tmp, "h.json"), filepath.Join(tmp, "stats.json")
+		want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, basicArgs...)...)
+		for run := 1; run <= 2; run++ {
+			got := runIn(t, dir, nil, godist(t), append([]string{"--history", hist, "--stats", stats, "-json"}, basicArgs...)...)
+			if st := readStats(t, stats); st.GoTestPath != (run == 2) {
+				t.Errorf("run %d: go test path %t, want %t", run, st.GoTestPath, run == 2)
+			}
+			if got.code != want.code || got.stderr != "" {
+				t.Errorf("run %d: exit code %d (go test %d), stderr %q", run, got.code, want.code, got.stderr)
+			}
+			diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
+		}
+	})
 }
 
 var durations = regexp.MustCompile(`\d+\.\d+s`)
