@@ -149,7 +149,7 @@ func (c *Channel) runCallbacks() {
 			}
 			continue
 		}
-		v, err := decodeChunks(s, it.chunks, nil)
+		v, err := decodeReceived(s, it.chunks, nil)
 		if err != nil {
 			v = fmt.Errorf("channel %d: %w", c.id, err)
 		}

@@ -71,6 +71,7 @@ func (c *Channel) dataFrameLocked(f frame) error {
 	}
 	c.recvOwed += n
 	if c.localClosed {
+		Recycle(f.payload)
 		return nil // in flight before our CLOSE: dropped
 	}
 	if f.flags&flagAbort != 0 {
@@ -80,7 +81,7 @@ func (c *Channel) dataFrameLocked(f frame) error {
 		if f := c.grantLocked(c.partial.credit); f != nil {
 			c.s.enqueueLocked(f)
 		}
-		c.partial = item{}
+		c.dropPartialLocked()
 		return nil
 	}
 	if n == 0 {
@@ -148,6 +149,7 @@ func (c *Channel) popLocked() (item, []byte) {
 }
 
 func (c *Channel) dropPartialLocked() {
+	recycleChunks(c.partial.chunks)
 	c.partial = item{}
 }
 
@@ -233,13 +235,15 @@ func (c *Channel) next(ctx context.Context, callback bool) (item, error) {
 // and once queued values are consumed it returns io.EOF itself; after
 // CloseWithError the *RemoteError. A ctx deadline gives an error matching
 // ErrTimeout and context.DeadlineExceeded. After our own Close, or when
-// the session ended first, the error matches ErrClosed.
+// the session ended first, the error matches ErrClosed. The value is the
+// caller's; a []byte may be given back with Recycle once the caller is
+// done with it.
 func (c *Channel) Receive(ctx context.Context) (any, error) {
 	it, err := c.next(ctx, false)
 	if err != nil {
 		return nil, err
 	}
-	v, err := decodeChunks(c.s, it.chunks, nil)
+	v, err := decodeReceived(c.s, it.chunks, nil)
 	if err != nil {
 		return nil, fmt.Errorf("channel %d: receive: %w", c.id, err)
 	}
@@ -255,7 +259,9 @@ func (c *Channel) ReceiveTimeout(d time.Duration) (any, error) {
 
 // ReceiveInto decodes the next value into ptr (a non-nil pointer) with
 // msgpack's typed decoding: a map or struct value fills a struct by field
-// name. Values nested in `any` fields are not normalised.
+// name. Values nested in `any` fields are not normalised. A *[]byte whose
+// capacity holds the value is filled without allocating; one too small
+// gets the received buffer (which Recycle can give back).
 func (c *Channel) ReceiveInto(ctx context.Context, ptr any) error {
 	if rv := reflect.ValueOf(ptr); rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return fmt.Errorf("channel %d: receive into: need a non-nil pointer, got %T", c.id, ptr)
@@ -264,7 +270,7 @@ func (c *Channel) ReceiveInto(ctx context.Context, ptr any) error {
 	if err != nil {
 		return err
 	}
-	if _, err := decodeChunks(c.s, it.chunks, ptr); err != nil {
+	if _, err := decodeReceived(c.s, it.chunks, ptr); err != nil {
 		return fmt.Errorf("channel %d: receive into %T: %w", c.id, ptr, err)
 	}
 	return nil
@@ -487,8 +493,11 @@ func (c *Channel) close(errPayload []byte) error {
 		return nil
 	}
 	c.localClosed = true
+	for _, it := range c.queue {
+		recycleChunks(it.chunks)
+	}
 	c.queue = nil
-	c.partial = item{}
+	c.dropPartialLocked()
 	c.sendCloseLocked(errPayload)
 	c.maybeForgetLocked()
 	broadcast(&c.wake)

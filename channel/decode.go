@@ -85,15 +85,14 @@ func decodeChunks(s *Session, chunks [][]byte, ptr any) (v any, err error) {
 			v, err = nil, fmt.Errorf("decode: invalid msgpack: %v", p)
 		}
 	}()
-	if ptr == nil && len(chunks) == 2 && binHeaderLen(chunks[0], len(chunks[0])+len(chunks[1])) == len(chunks[0]) {
-		return chunks[1], nil // a bin read apart from its header (frameReader)
-	}
-	if ptr == nil && len(chunks) == 1 {
-		if b, ok := wholeBin(chunks[0]); ok {
-			return b, nil // zero-copy: the frame payload is ours
+	if ptr == nil {
+		if b, ok := payloadBin(chunks); ok {
+			return b, nil
 		}
-		if v, ok := scalar(chunks[0]); ok {
-			return v, nil
+		if len(chunks) == 1 {
+			if v, ok := scalar(chunks[0]); ok {
+				return v, nil
+			}
 		}
 	}
 	if err := scanValue(chunks); err != nil {
@@ -118,6 +117,46 @@ func decodeChunks(s *Session, chunks [][]byte, ptr any) (v any, err error) {
 		return nil, errors.New("decode: trailing bytes after value")
 	}
 	return v, nil
+}
+
+// payloadBin returns the bytes of a value that is one bin, without
+// copying, when they lie in one frame payload.
+func payloadBin(chunks [][]byte) ([]byte, bool) {
+	switch len(chunks) {
+	case 2:
+		if binHeaderLen(chunks[0], len(chunks[0])+len(chunks[1])) == len(chunks[0]) {
+			return chunks[1], true // a bin read apart from its header (frameReader)
+		}
+	case 1:
+		return wholeBin(chunks[0])
+	}
+	return nil, false
+}
+
+// decodeReceived decodes a received value like decodeChunks, from frame
+// payloads that only this value refers to, and recycles the payloads the
+// result does not use. A []byte target (ReceiveInto) takes a one-bin value
+// into its own capacity when it has room, else takes the payload itself.
+func decodeReceived(s *Session, chunks [][]byte, ptr any) (any, error) {
+	b, ok := payloadBin(chunks)
+	switch {
+	case ok && ptr == nil:
+		return b, nil // the payload is the value: the receiver may Recycle it
+	case ok:
+		if dst, isBytes := ptr.(*[]byte); isBytes {
+			if *dst == nil || cap(*dst) < len(b) {
+				*dst = b
+				return nil, nil
+			}
+			*dst = (*dst)[:len(b)]
+			copy(*dst, b)
+			recycleChunks(chunks)
+			return nil, nil
+		}
+	}
+	v, err := decodeChunks(s, chunks, ptr)
+	recycleChunks(chunks) // decoding copies: nothing in v points into them
+	return v, err
 }
 
 func decodeBytes(s *Session, b []byte) (any, error) {

@@ -48,6 +48,12 @@
 // ReceiveInto decodes the same bytes into a typed value with msgpack's
 // rules instead.
 //
+// A received value is the receiver's to keep. A receiver done with a
+// received []byte may give it back with Recycle (optional; it must not be
+// used after): a later value of about its size is then read into it, so
+// a stream of big []byte values allocates nothing per value. ReceiveInto
+// with a *[]byte reuses that slice's capacity the same way.
+//
 // Channels are made by Session.Open (the peer's Accept returns them with
 // the request value) or Session.NewChannel (not announced to Accept; meant
 // to be sent inside a value, like execnet's gateway.newchannel()).

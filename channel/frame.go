@@ -67,9 +67,9 @@ type frame struct {
 	id      uint64
 	payload []byte
 	// binHdr, when set, is the start of a DATA payload that is exactly one
-	// msgpack bin: payload then holds only the bin's bytes, allocated at
-	// their exact size (64 KiB, not 64 KiB + 5 bytes that the allocator
-	// rounds up to 72 KiB).
+	// msgpack bin: payload then holds only the bin's bytes, in a buffer of
+	// their own size class (64 KiB, not 64 KiB + 5 bytes that would take
+	// 80 KiB), which becomes the received []byte and can be recycled.
 	binHdr []byte
 }
 
@@ -97,7 +97,8 @@ func appendFrame(b []byte, typ, flags byte, id uint64, payload []byte) []byte {
 }
 
 // frameReader decodes frames from a byte stream. It never allocates more
-// than maxFrame bytes for one frame, whatever the header claims.
+// than maxFrame bytes for one frame (rounded up to a receive buffer size
+// class, see recycle.go), whatever the header claims.
 type frameReader struct {
 	r        *bufio.Reader
 	conn     io.Reader // under r: big payloads are read from it directly
@@ -168,7 +169,11 @@ func (fr *frameReader) next(limit int) (frame, error) {
 		}
 	}
 	if size > 0 {
-		f.payload = make([]byte, size)
+		if f.typ == typeData {
+			f.payload = getRecvBuf(int(size)) // see recycle.go
+		} else {
+			f.payload = make([]byte, size)
+		}
 		if m, err := fr.readPayload(f.payload); err != nil {
 			if errors.Is(err, io.EOF) {
 				err = io.ErrUnexpectedEOF
