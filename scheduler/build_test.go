@@ -3,11 +3,13 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestBinaryName(t *testing.T) {
@@ -132,5 +134,35 @@ func TestBuildAllCanceled(t *testing.T) {
 	})
 	if n != 2 {
 		t.Errorf("%d results", n)
+	}
+}
+
+// BuildExec stopped halfway (ctx canceled while its go command runs)
+// answers every request once, with ctx's error where nothing was built,
+// and leaves no process behind (the go command's group is killed).
+func TestBuildExecCanceled(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkgs := fixturePkgs(t)
+	out := t.TempDir()
+	var reqs []BuildRequest
+	for _, ip := range []string{"example.com/mod/a", "example.com/mod/b/util", "example.com/mod/withmain"} {
+		reqs = append(reqs, BuildRequest{Pkg: pkgs[ip], Dir: fixtureDir(t), OutDir: out, Env: fixtureEnv()})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	seen := map[string]int{}
+	BuildExec(ctx, reqs, []string{self}, 1, func(r BuildResult) {
+		seen[r.Pkg.ImportPath]++
+		if r.Err != nil && !errors.Is(r.Err, context.DeadlineExceeded) {
+			t.Errorf("%s: %v, want a binary or ctx's error", r.Pkg.ImportPath, r.Err)
+		}
+	})
+	for _, req := range reqs {
+		if seen[req.Pkg.ImportPath] != 1 {
+			t.Errorf("%s answered %d times", req.Pkg.ImportPath, seen[req.Pkg.ImportPath])
+		}
 	}
 }

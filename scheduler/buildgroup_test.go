@@ -43,6 +43,30 @@ func TestBuildGroupsMatchesBuild(t *testing.T) {
 	for _, early := range []int{0, 4} {
 		compareBuilds(t, alone, collect(grouped(early)))
 	}
+	// One go test -exec with this test binary as the shim (TestMain).
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	before := handOvers.Load()
+	withExec := collect(func(ctx context.Context, reqs []BuildRequest, c int, done func(BuildResult)) {
+		BuildExec(ctx, reqs, []string{self}, c, func(r BuildResult) {
+			order = append(order, r.Pkg.ImportPath)
+			done(r)
+		})
+	})
+	compareBuilds(t, alone, withExec)
+	t.Logf("BuildExec delivered in order %v", order)
+	ok := 0
+	for _, r := range withExec {
+		if r.Err == nil && !r.NoTestFiles {
+			ok++
+		}
+	}
+	if n := handOvers.Load() - before; n != int64(ok) {
+		t.Errorf("%d binaries handed over by the shim, want all %d built ones", n, ok)
+	}
 }
 
 func compareBuilds(t *testing.T, alone, grouped map[string]BuildResult) {

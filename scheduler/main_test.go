@@ -15,6 +15,7 @@ import (
 var testTempDir string
 
 func TestMain(m *testing.M) {
+	MainIfBuildShim() // the test binary is BuildExec's shim in TestBuildExecMatchesBuild
 	dir, err := os.MkdirTemp("", "scheduler-test-")
 	if err != nil {
 		panic(err)

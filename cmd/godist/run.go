@@ -291,7 +291,12 @@ func (r *testRun) run(ctx context.Context) int {
 				ln.d.CloseAdd()
 			}
 		}()
-		scheduler.BuildGroups(buildCtx, reqs, early, o.buildP, r.built)
+		if self, err := os.Executable(); err == nil {
+			// One go test -exec: each binary as soon as it is linked.
+			scheduler.BuildExec(buildCtx, reqs, []string{self}, o.buildP, r.built)
+		} else {
+			scheduler.BuildGroups(buildCtx, reqs, early, o.buildP, r.built)
+		}
 		r.mu.Lock()
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
 		r.mu.Unlock()
