@@ -21,7 +21,7 @@ import (
 
 func main() {
 	gateway.MainIfWorker()
-	scheduler.MainIfBuildShim() // run by our own go test -exec (scheduler.BuildExec)
+	scheduler.MainIfBuildShim()                  // run by our own go test -exec (scheduler.BuildExec)
 	gateway.DefaultOptions.WorkerFor = workerFor // selfbuild.go: ssh hosts of another platform
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
