@@ -29,9 +29,16 @@
 //	hist.Record(pkg, ResultFromEvents(procStart, events)) // per process
 //	hist.Save()
 //
+// BuildExec (one `go test -exec SHIM`, each binary delivered as soon as it
+// is linked; the program must call MainIfBuildShim first) and BuildGroups
+// (`go test -c -o DIR/` for groups of packages) take BuildAll's place with
+// fewer go commands.
+//
 // Goroutines: BuildAll runs at most its concurrency limit of goroutines,
 // each running one `go test -c` at a time, and returns only after all of
-// them ended. Dispatcher.Run runs one goroutine per worker (plus a
+// them ended; BuildExec adds a unix-socket accept loop and a goroutine per
+// hand-over, BuildGroups one per group, all ended before they return.
+// Dispatcher.Run runs one goroutine per worker (plus a
 // context.AfterFunc callback) and returns only after they ended. Nothing
 // else starts goroutines; Load and Build run child processes synchronously
 // and kill them when their context ends.
