@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/godist/godist/collector"
 )
 
 // BuildExec builds reqs the way go test itself does: one
@@ -244,24 +242,7 @@ func buildExec(ctx context.Context, rest []BuildRequest, shim []string, concurre
 
 	// As buildGroup: each package's own build events; anything unclear
 	// builds again alone.
-	lines := map[string][]byte{}
-	failed := map[string]bool{}
-	unclear := map[string]bool{}
-	for line := range bytes.Lines(stdout.Bytes()) {
-		var e collector.Event
-		if json.Unmarshal(line, &e) != nil || e.ImportPath == "" {
-			continue
-		}
-		pkg := testOf(e.ImportPath)
-		if pkg == "" {
-			unclear[e.Package] = true
-			continue
-		}
-		lines[pkg] = append(lines[pkg], line...)
-		if e.Action == "build-fail" {
-			failed[pkg] = true
-		}
-	}
+	lines, failed, unclear := ownBuildEvents(stdout.Bytes(), true)
 	var results []BuildResult
 	for _, req := range rest {
 		p := req.Pkg.ImportPath
@@ -269,10 +250,7 @@ func buildExec(ctx context.Context, rest []BuildRequest, shim []string, concurre
 			continue
 		}
 		if failed[p] && !unclear[p] && ctx.Err() == nil {
-			res := BuildResult{Pkg: req.Pkg, Duration: time.Since(start)}
-			res.parseBuildJSON(lines[p])
-			res.Err = &BuildError{ImportPath: p, Output: res.Output, Err: errBuildFailed}
-			results = append(results, res)
+			results = append(results, ownFailure(req, lines, start))
 			continue
 		}
 		if ctx.Err() != nil {

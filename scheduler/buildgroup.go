@@ -166,12 +166,40 @@ func buildGroup(ctx context.Context, g []BuildRequest, n int) []BuildResult {
 	// ImportPath "X [P.test]" (X is P, P_test or P's test variant of a
 	// dependency). Anything else — setup failures, which go on stderr, a
 	// dependency's own error — makes the package build again alone.
-	lines := map[string][]byte{}
-	failed := map[string]bool{}
-	unclear := map[string]bool{}
-	for line := range bytes.Lines(stdout.Bytes()) {
+	lines, failed, unclear := ownBuildEvents(stdout.Bytes(), false)
+	for i, req := range g {
+		built := filepath.Join(dir, path.Base(req.Pkg.ImportPath)+".test")
+		out, err := filepath.Abs(filepath.Join(req.OutDir, BinaryName(req.Pkg.ImportPath)))
+		if err == nil && !failed[req.Pkg.ImportPath] && ctx.Err() == nil {
+			if _, serr := os.Stat(built); serr == nil && os.Rename(built, out) == nil {
+				results[i] = BuildResult{Pkg: req.Pkg, Binary: out, Duration: time.Since(start)}
+				continue
+			}
+		}
+		if failed[req.Pkg.ImportPath] && !unclear[req.Pkg.ImportPath] && ctx.Err() == nil {
+			results[i] = ownFailure(req, lines, start)
+			continue
+		}
+		// Something else (a dependency's error, the go command's own): alone.
+		results[i] = Build(ctx, req)
+	}
+	return results
+}
+
+var errBuildFailed = errors.New("build failed")
+
+// ownBuildEvents sorts the -json output of a go test command that built
+// many packages: each package's own build events (ImportPath "X [P.test]",
+// X being P, P_test or P's test variant of a dependency) by P, the
+// packages with a build-fail among them, and the packages with events that
+// name no test build (setup failures, unless skipPackage: then events
+// without an ImportPath, which a go test that ran the binaries prints for
+// every package, are passed over).
+func ownBuildEvents(out []byte, skipPackage bool) (lines map[string][]byte, failed, unclear map[string]bool) {
+	lines, failed, unclear = map[string][]byte{}, map[string]bool{}, map[string]bool{}
+	for line := range bytes.Lines(out) {
 		var e collector.Event
-		if json.Unmarshal(line, &e) != nil {
+		if json.Unmarshal(line, &e) != nil || skipPackage && e.ImportPath == "" {
 			continue
 		}
 		pkg := testOf(e.ImportPath)
@@ -184,30 +212,17 @@ func buildGroup(ctx context.Context, g []BuildRequest, n int) []BuildResult {
 			failed[pkg] = true
 		}
 	}
-	for i, req := range g {
-		built := filepath.Join(dir, path.Base(req.Pkg.ImportPath)+".test")
-		out, err := filepath.Abs(filepath.Join(req.OutDir, BinaryName(req.Pkg.ImportPath)))
-		if err == nil && !failed[req.Pkg.ImportPath] && ctx.Err() == nil {
-			if _, serr := os.Stat(built); serr == nil && os.Rename(built, out) == nil {
-				results[i] = BuildResult{Pkg: req.Pkg, Binary: out, Duration: time.Since(start)}
-				continue
-			}
-		}
-		if failed[req.Pkg.ImportPath] && !unclear[req.Pkg.ImportPath] && ctx.Err() == nil {
-			// Its own failure, in the go command's words: as Build reports it.
-			res := BuildResult{Pkg: req.Pkg, Duration: time.Since(start)}
-			res.parseBuildJSON(lines[req.Pkg.ImportPath])
-			res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: errBuildFailed}
-			results[i] = res
-			continue
-		}
-		// Something else (a dependency's error, the go command's own): alone.
-		results[i] = Build(ctx, req)
-	}
-	return results
+	return lines, failed, unclear
 }
 
-var errBuildFailed = errors.New("build failed")
+// ownFailure is the result of a package whose build failed by its own
+// fault, in the go command's words, as Build reports it.
+func ownFailure(req BuildRequest, lines map[string][]byte, start time.Time) BuildResult {
+	res := BuildResult{Pkg: req.Pkg, Duration: time.Since(start)}
+	res.parseBuildJSON(lines[req.Pkg.ImportPath])
+	res.Err = &BuildError{ImportPath: req.Pkg.ImportPath, Output: res.Output, Err: errBuildFailed}
+	return res
+}
 
 // testOf returns P for a build event's ImportPath "X [P.test]", or "".
 func testOf(importPath string) string {
