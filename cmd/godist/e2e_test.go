@@ -468,6 +468,10 @@ func TestSubtestSplitting(t *testing.T) {
 	if p1, p2 := procs(filepath.Join(tmp, "1.json")), procs(filepath.Join(tmp, "2.json")); p2 <= p1+4 {
 		t.Errorf("second run started %d test processes, first %d: tests were not split below the top level", p2, p1)
 	}
+	// The longest piece of work of a split test is its longest subtest.
+	if l1, l2 := readStats(t, filepath.Join(tmp, "1.json")).LongestTest, readStats(t, filepath.Join(tmp, "2.json")).LongestTest; l2 >= l1 {
+		t.Errorf("longest test %.2fs on the split run, %.2fs whole: a split test counted whole", l2, l1)
+	}
 	text := runIn(t, dir, nil, godist(t), "--history", hist, "-n", "4", "./...")
 	if w, g := durations.ReplaceAllString(wantText.stdout, "X"), durations.ReplaceAllString(text.stdout, "X"); w != g {
 		t.Errorf("text differs from go test's\n--- go test\n%s\n--- godist\n%s", w, g)

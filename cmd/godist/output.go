@@ -95,6 +95,7 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	r.busy = map[int]*workerUse{}
 	r.lastOutcome = map[string]string{}
 	r.startups = map[string][]time.Duration{}
+	r.splitTops = map[string]bool{}
 	if o.coverProfile != "" {
 		r.coverage = newCoverMerger()
 	}
@@ -120,8 +121,21 @@ func (r *testRun) observe(e collector.Event) {
 	r.results[e.Package] = append(r.results[e.Package], collector.Event{
 		Time: e.Time, Action: e.Action, Package: e.Package, Test: e.Test, Elapsed: e.Elapsed,
 	})
-	if e.Elapsed != nil && !strings.Contains(e.Test, "/") {
+	if e.Elapsed == nil {
+		return
+	}
+	// The longest piece of work that cannot be spread: a top-level test,
+	// or, for one run split below the top level, its longest direct
+	// subtest.
+	top, sub, nested := strings.Cut(e.Test, "/")
+	split := r.splitTops[e.Package+" "+top]
+	switch {
+	case !nested:
 		r.stats.TotalTestSeconds += *e.Elapsed
+		if !split {
+			r.stats.LongestTest = max(r.stats.LongestTest, *e.Elapsed)
+		}
+	case split && !strings.Contains(sub, "/"):
 		r.stats.LongestTest = max(r.stats.LongestTest, *e.Elapsed)
 	}
 }

@@ -104,6 +104,7 @@ type testRun struct {
 	stopScheduling func()
 	failedTests    int             // top-level test failures so far, for -failfast/--maxfail
 	resumed        map[string]bool // packages begun on the go test path, finished on workers
+	splitTops      map[string]bool // "pkg Test": top-level tests run split below the top level
 }
 
 // lane is a set of worker slots with a queue of its own: one for the whole
@@ -364,6 +365,9 @@ func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
 			for _, ln := range r.lanes {
 				r.mergers[u.Pkg.ImportPath+ln.suffix].SplitParent(u.Tests[0], u.Parts, order)
 			}
+			r.mu.Lock()
+			r.splitTops[u.Pkg.ImportPath+" "+u.Tests[0]] = true
+			r.mu.Unlock()
 		}
 	}
 	return append(scheduler.Plan(pts, r.hist, max(workers, 1), opts), parts...)
