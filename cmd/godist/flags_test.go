@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/godist/godist/gateway"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -85,5 +87,24 @@ func TestParseArgsErrors(t *testing.T) {
 				t.Errorf("error %v, want a usage error mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestStartTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		specs []string
+		want  time.Duration
+	}{
+		{[]string{"popen"}, workerStartTimeout},
+		{[]string{"2*popen", "socket=127.0.0.1:1"}, workerStartTimeout},
+		{[]string{"popen", "ssh=me@127.0.0.1:2222"}, sshStartTimeout},
+	} {
+		specs, err := gateway.ParseSpecs(tc.specs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := startTimeout(specs); got != tc.want {
+			t.Errorf("%q: start timeout %v, want %v", tc.specs, got, tc.want)
+		}
 	}
 }

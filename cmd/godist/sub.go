@@ -123,7 +123,7 @@ func runExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	var txs stringList
 	fs.Var(&txs, "tx", "gateway spec, repeatable (default: popen)")
-	timeout := fs.Duration("start-timeout", 30*time.Second, "time allowed to open the gateways")
+	timeout := fs.Duration("start-timeout", 0, "time allowed to open the gateways (default 60s, 10m with an ssh gateway)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -153,6 +153,9 @@ func runExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *timeout <= 0 {
+		*timeout = startTimeout(specs)
+	}
 	sctx, cancel := context.WithTimeout(ctx, *timeout)
 	group, err := gateway.NewGroup(sctx, specs)
 	cancel()

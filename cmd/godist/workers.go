@@ -12,8 +12,24 @@ import (
 )
 
 // workerStartTimeout bounds opening the run's gateways, and each
-// replacement of a lost one.
-const workerStartTimeout = 60 * time.Second
+// replacement of a lost one; sshStartTimeout when an ssh gateway is among
+// them, which may wait for godist to cross-build itself for its host (a
+// minute or more on a cold build cache) and copy itself over a slow link.
+// An unreachable host fails sooner: ssh's ConnectTimeout is 15 s.
+const (
+	workerStartTimeout = 60 * time.Second
+	sshStartTimeout    = 10 * time.Minute
+)
+
+// startTimeout is the start timeout for opening specs.
+func startTimeout(specs []gateway.Spec) time.Duration {
+	for _, s := range specs {
+		if s.Kind == gateway.KindSSH {
+			return sshStartTimeout
+		}
+	}
+	return workerStartTimeout
+}
 
 // workerPool is the run's workers: one test-process runner per slot. A
 // lost popen worker is replaced, up to a limit; other kinds are not (a
@@ -49,7 +65,7 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	if err != nil {
 		return nil, err
 	}
-	sctx, cancel := context.WithTimeout(ctx, workerStartTimeout)
+	sctx, cancel := context.WithTimeout(ctx, startTimeout(specs))
 	defer cancel()
 	group, err := gateway.NewGroup(sctx, specs)
 	if err != nil {
