@@ -67,6 +67,11 @@ type ProcessConverter struct {
 // top-level test, like pytest-xdist's [gw3].
 const WorkerAttr = "godist.worker"
 
+// workerAttrLine is the line go test -v prints for t.Attr(WorkerAttr, worker).
+func workerAttrLine(test, worker string) string {
+	return "=== ATTR  " + test + " " + WorkerAttr + " " + worker + "\n"
+}
+
 // SetWorker makes the converter report that this process runs on worker
 // id: after each top-level test's run event it emits an attr event with
 // key [WorkerAttr] and the "=== ATTR" output line go test -v prints for
@@ -267,7 +272,7 @@ func (c *ProcessConverter) framing(line []byte, marked bool) {
 	c.writeOutput(line)
 	if action == "run" && c.worker != "" && c.tests[name].parent == "" {
 		c.send(Event{Action: "attr", Key: WorkerAttr, Value: c.worker})
-		c.writeOutput([]byte("=== ATTR  " + name + " " + WorkerAttr + " " + c.worker + "\n"))
+		c.writeOutput([]byte(workerAttrLine(name, c.worker)))
 	}
 }
 

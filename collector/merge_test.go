@@ -435,3 +435,36 @@ func TestMergerAbortKeepsFinishedFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestRawOutputMatchesGoTest: a package's go test -json events, rebuilt
+// into its test binary's output (RawOutput) and converted again, give go
+// test's stream back: nothing test2json dropped (^V markers, === NAME
+// lines) is missed, and the exit code is the one the go command printed.
+func TestRawOutputMatchesGoTest(t *testing.T) {
+	for _, pkg := range []string{"mixed", "allpass", "crash"} {
+		t.Run(pkg, func(t *testing.T) {
+			want := goTestJSON(t, pkg, "-skip", "TestParallel")
+			var raw RawOutput
+			var end Event
+			for _, e := range want {
+				raw.Add(e)
+				if e.IsPackageEnd() {
+					end = e
+				}
+			}
+			var got []Event
+			m := NewMerger(want[0].Package, fakeClock(), func(e Event) { got = append(got, e) })
+			c := m.NewProcess(nil, true)
+			c.Write(raw.Bytes())
+			res := c.Finish(raw.ExitCode(end.Action), "")
+			m.Finish()
+			if (end.Action == "fail") != res.Failed {
+				t.Errorf("process failed %t, go test says %s", res.Failed, end.Action)
+			}
+			if pkg == "crash" {
+				got, want = dropPanicTrace(got), dropPanicTrace(want)
+			}
+			diffLines(t, normalize(got), normalize(want))
+		})
+	}
+}

@@ -108,7 +108,7 @@ func (m *Merger) emitSplitLocked(top string) {
 				continue
 			case "output":
 				line := strings.TrimLeft(e.Output, " ")
-				if isResultLine(line, top) || strings.HasPrefix(line, "=== ATTR  "+top+" "+WorkerAttr+" ") {
+				if isResultLine(line, top) || strings.HasPrefix(line, strings.TrimSuffix(workerAttrLine(top, ""), "\n")) {
 					continue
 				}
 			}
@@ -181,6 +181,6 @@ func sortBySubtest(events []Event, top string, order []string) {
 func workerAttr(e Event, worker string) []Event {
 	attr, line := e, e
 	attr.Action, attr.Output, attr.Key, attr.Value = "attr", "", WorkerAttr, worker
-	line.Action, line.Output = "output", "=== ATTR  "+e.Test+" "+WorkerAttr+" "+worker+"\n"
+	line.Action, line.Output = "output", workerAttrLine(e.Test, worker)
 	return []Event{attr, line}
 }

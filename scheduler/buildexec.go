@@ -131,16 +131,10 @@ func shimHandOver(sock string) error {
 func buildExec(ctx context.Context, rest []BuildRequest, shim []string, concurrency int, deliver func(BuildResult)) []BuildResult {
 	start := time.Now()
 	req0 := rest[0]
-	fallback := func(err error) []BuildResult {
-		results := make([]BuildResult, len(rest))
-		for i, req := range rest {
-			if err != nil && ctx.Err() != nil {
-				results[i] = BuildResult{Pkg: req.Pkg, Err: &BuildError{ImportPath: req.Pkg.ImportPath, Err: ctx.Err()}}
-				continue
-			}
-			results[i] = Build(ctx, req)
-		}
-		return results
+	// Without a socket for the shims, build as BuildGroups does.
+	fallback := func() []BuildResult {
+		BuildGroups(ctx, rest, 0, concurrency, deliver)
+		return nil
 	}
 	byDir := map[string]*BuildRequest{}
 	for i := range rest {
@@ -150,13 +144,13 @@ func buildExec(ctx context.Context, rest []BuildRequest, shim []string, concurre
 	// unix socket path must be short (108 bytes on Linux).
 	sockDir, err := os.MkdirTemp("", "gds")
 	if err != nil {
-		return fallback(err)
+		return fallback()
 	}
 	defer os.RemoveAll(sockDir)
 	sock := filepath.Join(sockDir, "s")
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
-		return fallback(err)
+		return fallback()
 	}
 
 	var mu sync.Mutex

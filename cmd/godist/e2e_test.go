@@ -267,11 +267,16 @@ func TestCrashesLoseNothing(t *testing.T) {
 		if st := readStats(t, stats); st.GoTestPath != (run == 2) {
 			t.Errorf("run %d: go test path %t, want %t", run, st.GoTestPath, run == 2)
 		}
-		checkCrashOutcomes(t, got)
+		// go test -json does not report a test binary's exit status.
+		reason := "exited with status 3 while running TestD"
+		if run == 2 {
+			reason = "exited with a failure status while running TestD"
+		}
+		checkCrashOutcomes(t, got, reason)
 	}
 }
 
-func checkCrashOutcomes(t *testing.T, got result) {
+func checkCrashOutcomes(t *testing.T, got result, reason string) {
 	t.Helper()
 	if got.code != 1 {
 		t.Errorf("exit code %d, want 1", got.code)
@@ -296,9 +301,8 @@ func checkCrashOutcomes(t *testing.T, got result) {
 		"example.com/fixture/crash/exit0 ":             {"fail"},
 	}
 	diffOutcomes(t, want, outcomes(t, got.stdout))
-	// go test -json does not report a test binary's exit status.
-	if !strings.Contains(got.stdout, "exited with status 3 while running TestD") && !strings.Contains(got.stdout, "exited with a failure status while running TestD") {
-		t.Errorf("no reason given for TestD:\n%s", got.stdout)
+	if !strings.Contains(got.stdout, reason) {
+		t.Errorf("no %q for TestD:\n%s", reason, got.stdout)
 	}
 }
 

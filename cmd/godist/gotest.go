@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -130,7 +129,7 @@ func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("go test: %w", err)
 	}
-	gt := &goTestStream{r: r, pkgs: byPath, text: map[string]*bytes.Buffer{}, buildOut: map[string]*bytes.Buffer{}}
+	gt := &goTestStream{r: r, pkgs: byPath, raw: map[string]*collector.RawOutput{}, buildOut: map[string]*bytes.Buffer{}}
 	derr := gt.read(out)
 	io.Copy(io.Discard, out)
 	werr := cmd.Wait()
@@ -153,20 +152,14 @@ func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) 
 type goTestStream struct {
 	r        *testRun
 	pkgs     map[string]*scheduler.PackageTests
-	text     map[string]*bytes.Buffer // package -> its test binary's output so far
-	buildOut map[string]*bytes.Buffer // failed build (ImportPath) -> its build output
-	last     map[string]string        // package -> the test its last output belonged to
-	status   map[string]int           // package -> its test binary's exit status, if not 0
+	raw      map[string]*collector.RawOutput // package -> its test binary's output so far
+	buildOut map[string]*bytes.Buffer        // failed build (ImportPath) -> its build output
 	done     map[string]bool
 	again    []*scheduler.PackageTests
 }
 
-var exitStatus = regexp.MustCompile(`^exit status (-?\d+)\n?$`)
-
 func (g *goTestStream) read(out io.Reader) error {
 	g.done = map[string]bool{}
-	g.last = map[string]string{}
-	g.status = map[string]int{}
 	dec := collector.NewDecoder(out)
 	for {
 		e, err := dec.Decode()
@@ -195,33 +188,12 @@ func (g *goTestStream) read(out io.Reader) error {
 			// has a start event too, and its stream must not begin.
 			continue
 		}
-		if e.Test == "" && isGoCommandLine(e.Output) {
-			// The go command's own lines, not the test binary's: the
-			// Merger writes the package's summary itself.
-			if mm := exitStatus.FindStringSubmatch(e.Output); mm != nil {
-				g.status[e.Package], _ = strconv.Atoi(mm[1])
-			}
-			e.Output = ""
+		raw := g.raw[e.Package]
+		if raw == nil {
+			raw = &collector.RawOutput{}
+			g.raw[e.Package] = raw
 		}
-		if e.Output != "" {
-			b := g.text[e.Package]
-			if b == nil {
-				b = &bytes.Buffer{}
-				g.text[e.Package] = b
-			}
-			if isFramingOutput(e.Output) {
-				// test2json dropped the ^V the test binary put before
-				// its framing lines; they tell a framing line from the
-				// end of output that had no newline.
-				b.WriteByte(frameMarker)
-			} else if e.Test != "" && e.Test != g.last[e.Package] {
-				// test2json also dropped the === NAME line that says
-				// whose output follows.
-				b.WriteString(string(rune(frameMarker)) + "=== NAME  " + e.Test + "\n")
-			}
-			g.last[e.Package] = e.Test
-			b.WriteString(e.Output)
-		}
+		raw.Add(e)
 		if e.Test == "" && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip") {
 			g.finish(e)
 		}
@@ -243,22 +215,14 @@ func (g *goTestStream) finish(end collector.Event) {
 		m.BuildFailed(end.FailedBuild, output)
 		return
 	}
-	text := g.text[pkg]
-	if text == nil {
-		text = &bytes.Buffer{}
-	}
-	code, ok := g.status[pkg]
-	if !ok && end.Action == "fail" {
-		code = collector.ExitUnknown
+	raw := g.raw[pkg]
+	if raw == nil {
+		raw = &collector.RawOutput{}
 	}
 	pt := g.pkgs[pkg]
-	var tests []string
-	for _, f := range pt.Funcs {
-		tests = append(tests, f.Name)
-	}
-	conv := m.NewProcess(tests, true)
-	conv.Write(text.Bytes())
-	res := conv.Finish(code, "")
+	conv := m.NewProcess(pt.Names(), true)
+	conv.Write(raw.Bytes())
+	res := conv.Finish(raw.ExitCode(end.Action), "")
 	if len(res.Requeue) == 0 {
 		if end.Elapsed != nil {
 			m.SetElapsed(time.Duration(*end.Elapsed * float64(time.Second)))
@@ -272,17 +236,13 @@ func (g *goTestStream) finish(end collector.Event) {
 // abort reports what a package that go test never finished got to run
 // (its finished tests) and leaves the rest to workers.
 func (g *goTestStream) abort(pt *scheduler.PackageTests) {
-	text := g.text[pt.Pkg.ImportPath]
-	if text == nil {
+	raw := g.raw[pt.Pkg.ImportPath]
+	if raw == nil {
 		g.again = append(g.again, pt)
 		return
 	}
-	var tests []string
-	for _, f := range pt.Funcs {
-		tests = append(tests, f.Name)
-	}
-	conv := g.r.mergers[pt.Pkg.ImportPath].NewProcess(tests, true)
-	conv.Write(text.Bytes())
+	conv := g.r.mergers[pt.Pkg.ImportPath].NewProcess(pt.Names(), true)
+	conv.Write(raw.Bytes())
 	res := conv.Abort("godist: go test ended before it reported the package")
 	g.runAgain(pt, res.Requeue)
 }
@@ -301,31 +261,4 @@ func (g *goTestStream) runAgain(pt *scheduler.PackageTests, names []string) {
 		}
 	}
 	g.again = append(g.again, &rest)
-}
-
-// frameMarker is the byte (^V) test binaries run with -test.v=test2json
-// put before each framing line.
-const frameMarker = 0x16
-
-// isFramingOutput reports whether an output event of go test -json is one
-// of the lines test binaries mark as framing: === and --- lines, and the
-// final PASS or FAIL.
-func isFramingOutput(s string) bool {
-	if s == "PASS\n" || s == "FAIL\n" {
-		return true
-	}
-	s = strings.TrimLeft(s, " ")
-	for _, p := range []string{"=== RUN   ", "=== PAUSE ", "=== CONT  ", "=== NAME  ", "=== NAME\n", "=== PASS  ", "=== FAIL  ", "=== SKIP  ", "=== ATTR  ", "=== ARTIFACTS ", "--- PASS: ", "--- FAIL: ", "--- SKIP: ", "--- BENCH: "} {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// isGoCommandLine reports whether a package-level output line of go test
-// -json came from the go command rather than the test binary: the exit
-// status of a failed binary and the package's summary line.
-func isGoCommandLine(s string) bool {
-	return exitStatus.MatchString(s) || strings.HasPrefix(s, "ok  \t") || strings.HasPrefix(s, "FAIL\t")
 }

@@ -223,11 +223,7 @@ func (r *testRun) run(ctx context.Context) int {
 		}
 		if ctx.Err() != nil {
 			for _, pt := range again {
-				var names []string
-				for _, f := range pt.Funcs {
-					names = append(names, f.Name)
-				}
-				r.notRun(pt.Pkg.ImportPath, "godist: interrupted", names)
+				r.notRun(pt.Pkg.ImportPath, "godist: interrupted", pt.Names())
 			}
 			return r.end(ctx.Err())
 		}

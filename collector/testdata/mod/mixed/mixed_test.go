@@ -41,6 +41,7 @@ func TestSub(t *testing.T) {
 			}
 		})
 	}
+	t.Log("between children") // go test -v prints === NAME  TestSub first
 	t.Run("failing child", func(t *testing.T) { t.Error("child fails") })
 }
 
