@@ -22,6 +22,8 @@
 //     go test does (start events in package order; optionally each package
 //     as one contiguous block).
 //   - [Decoder]: reads a `go test -json` stream back into events.
+//   - [RawOutput]: rebuilds a package's test-binary output from its go
+//     test -json events (godist's go test path), for a ProcessConverter.
 //
 // Wiring, for each package in go test's order:
 //
