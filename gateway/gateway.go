@@ -9,10 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/godist/godist/channel"
+	"github.com/godist/godist/internal/proc"
 )
 
 // ErrClosed is Err after Close ended the gateway.
@@ -161,15 +161,13 @@ func startProcess(spec Spec, argv []string, opts Options) (*Gateway, pipeConn, e
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		// The whole group: `sh -c` may have started the worker as a child.
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	// The whole group on Cancel: `sh -c` may have started the worker as a
+	// child.
+	wd := opts.WaitDelay
+	if wd <= 0 {
+		wd = 2 * time.Second
 	}
-	cmd.WaitDelay = opts.WaitDelay
-	if cmd.WaitDelay <= 0 {
-		cmd.WaitDelay = 2 * time.Second
-	}
+	proc.Group(cmd, proc.Options{WaitDelay: wd})
 	err = cmd.Start()
 	childIn.Close()
 	childOut.Close()

@@ -16,8 +16,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
+
+	"github.com/godist/godist/internal/proc"
 )
 
 // BuildExec builds reqs the way go test itself does: one
@@ -225,9 +226,7 @@ func buildExec(ctx context.Context, rest []BuildRequest, shim []string, concurre
 		env = os.Environ()
 	}
 	cmd.Env = append(env[:len(env):len(env)], BuildShimEnv+"="+sock)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
+	proc.Group(cmd, proc.Options{})
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Run() // failures are found per package below

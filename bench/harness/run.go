@@ -12,8 +12,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/godist/godist/internal/proc"
 )
 
 // stats is what `godist --stats FILE` writes about its own run
@@ -158,9 +159,7 @@ func (r *runner) runOnce(c config, rep int) sample {
 	cmd.Dir = r.dir
 	// Its own process group, so a hung run is stopped with everything it
 	// started: politely first (both tools handle SIGINT), then by force.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
-	cmd.WaitDelay = 20 * time.Second
+	proc.Group(cmd, proc.Options{CancelSignal: proc.Interrupt, WaitDelay: 20 * time.Second})
 	log := filepath.Join(r.logs, fmt.Sprintf("%s.%s.%d", r.s.Name, strings.ReplaceAll(c.Name, " ", "_"), rep))
 	stdout, err := os.Create(log + ".out")
 	check(err)
@@ -182,11 +181,9 @@ func (r *runner) runOnce(c config, rep int) sample {
 		check(err)
 	}
 	smp.Hung = errors.Is(ctx.Err(), context.DeadlineExceeded)
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever it left behind
+	proc.Signal(cmd.Process, proc.Kill) // whatever it left behind
 	smp.Exit = cmd.ProcessState.ExitCode()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		smp.CPU = tv(ru.Utime) + tv(ru.Stime)
-	}
+	smp.CPU = proc.CPUTime(cmd.ProcessState).Seconds()
 	if data, err := os.ReadFile(statsFile); err == nil {
 		var st stats
 		if json.Unmarshal(data, &st) == nil {
@@ -221,8 +218,6 @@ func countFailures(path string) (pkgs int, tests []string) {
 	slices.Sort(tests)
 	return pkgs, tests
 }
-
-func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 
 // loadAvg is the 1-, 5- and 15-minute load averages from /proc/loadavg.
 func loadAvg() string {

@@ -9,10 +9,10 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/godist/godist/collector"
+	"github.com/godist/godist/internal/proc"
 	"github.com/godist/godist/scheduler"
 )
 
@@ -117,11 +117,7 @@ func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) 
 	cmd.Stderr = r.stderr
 	// As for test processes (proc.go): a process group of its own, so that
 	// an interrupt kills the test binaries go started along with go.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error {
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	cmd.WaitDelay = 5 * time.Second
+	proc.Group(cmd, proc.Options{DieWithParent: true})
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("go test: %w", err)

@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -16,16 +18,6 @@ import (
 	"testing"
 	"time"
 )
-
-// terminalCounts counts the terminal events of every test in a -json stream.
-func terminalCounts(t *testing.T, stream string) map[string]int {
-	t.Helper()
-	n := map[string]int{}
-	for key, actions := range outcomes(t, stream) {
-		n[key] = len(actions)
-	}
-	return n
-}
 
 // children lists the pids whose parent is pid.
 func children(pid int) []int {

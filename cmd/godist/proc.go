@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os/exec"
 	"sync"
-	"syscall"
-	"time"
+
+	"github.com/godist/godist/internal/proc"
 )
 
 // procRequest is one test-binary process to run.
@@ -46,11 +45,7 @@ func (localRunner) runProc(ctx context.Context, req procRequest, out io.Writer) 
 	// A process group of its own, so that killing the test also kills what
 	// it started, and a terminal's Ctrl-C reaches godist first; and death
 	// with godist, should godist be killed outright.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error {
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	cmd.WaitDelay = 5 * time.Second
+	proc.Group(cmd, proc.Options{DieWithParent: true})
 	if err := cmd.Start(); err != nil {
 		return procResult{ExitCode: -1}, err
 	}
@@ -63,11 +58,7 @@ func (localRunner) runProc(ctx context.Context, req procRequest, out io.Writer) 
 			for {
 				select {
 				case sig := <-req.Kill:
-					s := syscall.SIGKILL
-					if sig == "QUIT" {
-						s = syscall.SIGQUIT
-					}
-					syscall.Kill(-cmd.Process.Pid, s)
+					proc.Signal(cmd.Process, proc.ParseSig(sig))
 				case <-done:
 					return
 				}
@@ -83,22 +74,6 @@ func (localRunner) runProc(ctx context.Context, req procRequest, out io.Writer) 
 // resultOf turns what exec.Cmd.Run returned into a procResult; only a
 // failure to start the binary at all is an error.
 func resultOf(cmd *exec.Cmd, err error) (procResult, error) {
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-		return procResult{}, nil
-	case errors.As(err, &exitErr):
-		res := procResult{ExitCode: exitErr.ExitCode()}
-		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			res.ExitCode = -1
-			res.Signal = ws.Signal().String()
-		}
-		return res, nil
-	case errors.Is(err, exec.ErrWaitDelay):
-		// The process exited but something it started kept the output open.
-		if cmd.ProcessState != nil {
-			return procResult{ExitCode: cmd.ProcessState.ExitCode()}, nil
-		}
-	}
-	return procResult{ExitCode: -1}, err
+	o, err := proc.OutcomeOf(cmd, err)
+	return procResult{ExitCode: o.ExitCode, Signal: o.Signal}, err
 }

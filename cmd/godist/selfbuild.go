@@ -17,8 +17,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/godist/godist/internal/proc"
 )
 
 // Worker binaries for ssh hosts of another platform: godist's
@@ -337,9 +338,7 @@ func goCommand(ctx context.Context, dir string, env []string, args ...string) er
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir, cmd.Env = dir, env
 	// The whole group: go's compile and link children too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
+	proc.Group(cmd, proc.Options{})
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"syscall"
 	"time"
+
+	"github.com/godist/godist/internal/proc"
 )
 
 // runStats is what `godist --stats FILE` writes about a run, for the
@@ -32,10 +33,8 @@ func (r *testRun) writeStats() {
 	r.mu.Lock()
 	st := r.stats
 	r.mu.Unlock()
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		st.ControllerCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-		st.ControllerMaxRSS = int64(ru.Maxrss) // int32 on 32-bit platforms
+	if cpu, rss, ok := proc.SelfUsage(); ok {
+		st.ControllerCPU, st.ControllerMaxRSS = cpu.Seconds(), rss
 	}
 	data, _ := json.MarshalIndent(st, "", "  ")
 	if err := os.WriteFile(r.opts.statsFile, append(data, '\n'), 0o644); err != nil {

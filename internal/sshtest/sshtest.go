@@ -7,6 +7,7 @@ package sshtest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -14,9 +15,10 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/godist/godist/internal/proc"
 )
 
 // Server is an OpenSSH server on a loopback port, started for one test, that
@@ -116,14 +118,14 @@ func Start(t testing.TB, cache string, extra ...string) *Server {
 	WriteFile(t, s.Config, ClientConfig(s.Key, filepath.Join(dir, "known_hosts"), "accept-new"))
 
 	var log syncBuffer
-	cmd := exec.Command(bin, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	cmd := exec.CommandContext(context.Background(), bin, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
 	cmd.Stdout, cmd.Stderr = &log, &log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc.Group(cmd, proc.Options{})
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		proc.Signal(cmd.Process, proc.Term)
 		cmd.Wait()
 		if t.Failed() {
 			t.Logf("sshd log:\n%s", log.String())
