@@ -169,7 +169,8 @@ func (w *worker) newInterp() *preparedInterp {
 		Args:         []string{remoteFile},
 	})
 	// syscall: remote code manages processes (process groups, signals).
-	for _, syms := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, yaegisyscall.Symbols} {
+	// Then what the program serving us compiled in (Provide).
+	for _, syms := range []interp.Exports{stdlib.Symbols, unrestricted.Symbols, yaegisyscall.Symbols, providedSymbols()} {
 		if err := useSafe(p.i, syms); err != nil {
 			p.err = err
 			break

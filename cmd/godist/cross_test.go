@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/godist/godist/bundle"
 )
 
 // TestCrossPlatformWorker: a worker of another GOARCH (a linux/386 godist,
@@ -39,7 +41,7 @@ func TestCrossPlatformWorker(t *testing.T) {
 	}
 	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
 	// The bundles hold 386 binaries.
-	bins, _ := filepath.Glob(filepath.Join(cache, "godist", "bundles", "*", bundleBinary))
+	bins, _ := filepath.Glob(filepath.Join(cache, "godist", "bundles", "*", bundle.Binary))
 	if len(bins) != len(args) {
 		t.Fatalf("%d bundles with a binary, want %d", len(bins), len(args))
 	}

@@ -13,8 +13,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/godist/godist/collector"
 	"go.uber.org/goleak"
+
+	"github.com/godist/godist/collector"
 )
 
 // The end-to-end tests run the real godist binary, built once, against the

@@ -10,7 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/godist/godist/bundle"
+	"github.com/godist/godist/internal/proc"
 	"github.com/godist/godist/scheduler"
+	"github.com/godist/godist/workers"
 )
 
 // executor runs units on workers for the dispatcher: one test process per
@@ -45,26 +48,26 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	}
 	start := time.Now()
 	watch := newTestWatch(conv, start)
-	req := procRequest{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
+	req := workers.Request{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
 	runner := x.pool.runner(w)
-	if gr, ok := runner.(*gatewayRunner); ok && r.opts.workerAttr {
-		conv.SetWorker(gr.gw.ID())
+	if gr, ok := runner.(*workers.Remote); ok && r.opts.workerAttr {
+		conv.SetWorker(gr.Gateway().ID())
 	}
-	if gr, ok := runner.(*gatewayRunner); ok && gr.shipsBundles {
+	if gr, ok := runner.(*workers.Remote); ok && gr.ShipsBundles {
 		// Run from the bundle on the worker's machine, not from our paths,
 		// with a binary built for that machine.
 		var err error
-		if gr.platform != hostPlatform {
-			bin, err = r.crossBuild(ctx, u.Pkg, gr.platform)
+		if gr.Platform != hostPlatform {
+			bin, err = r.crossBuild(ctx, u.Pkg, gr.Platform)
 		}
-		var b *bundle
+		var b *bundle.Bundle
 		if err == nil {
-			b, err = r.bundles.get(pkg+" "+gr.platform, bin, u.Pkg.Dir)
+			b, err = r.bundles.Get(pkg+" "+gr.Platform, bin, u.Pkg.Dir)
 		}
 		var dir string
 		var shipped int64
 		if err == nil {
-			dir, shipped, err = gr.ensure(ctx, b)
+			dir, shipped, err = gr.Ensure(ctx, b)
 		}
 		r.mu.Lock()
 		r.stats.BytesShipped += shipped
@@ -78,17 +81,17 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 			r.unitDone(key, true) // the dispatcher requeues all of u
 			return nil, err
 		}
-		req.Argv[0] = dir + "/" + bundleBinary
-		req.Dir = path.Join(dir, bundlePkg, b.pkgRel)
+		req.Argv[0] = dir + "/" + bundle.Binary
+		req.Dir = path.Join(dir, bundle.PkgDir, b.PkgRel)
 	}
 	var stopWatchdog func() string
 	if r.opts.testTimeout > 0 {
-		kill := make(chan string, 1)
+		kill := make(chan proc.Sig, 1)
 		req.Kill = kill
 		stopWatchdog = watch.watchdog(r.opts.testTimeout, kill)
 	}
 	r.progress.begin(w, pkg, u.Tests)
-	res, err := runner.runProc(ctx, req, watch)
+	res, err := runner.Run(ctx, req, watch)
 	r.noteBusy(w, time.Since(start), len(u.Tests))
 	overdue := ""
 	if stopWatchdog != nil {
@@ -247,7 +250,7 @@ func (t *testWatch) startup() (time.Duration, bool) {
 
 // watchdog sends "QUIT" on kill once a top-level test has run longer than
 // limit. The returned stop function ends it and names the test it stopped.
-func (t *testWatch) watchdog(limit time.Duration, kill chan<- string) (stop func() string) {
+func (t *testWatch) watchdog(limit time.Duration, kill chan<- proc.Sig) (stop func() string) {
 	done := make(chan struct{})
 	var overdue string
 	var wg sync.WaitGroup
@@ -269,7 +272,7 @@ func (t *testWatch) watchdog(limit time.Duration, kill chan<- string) (stop func
 				}
 				t.mu.Unlock()
 				if overdue != "" {
-					kill <- "QUIT"
+					kill <- proc.Quit
 					return
 				}
 			}

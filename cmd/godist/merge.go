@@ -8,10 +8,11 @@ import (
 	"os"
 	"time"
 
+	"gotest.tools/gotestsum/testjson"
+
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
-	"gotest.tools/gotestsum/testjson"
 )
 
 // runMerge is `godist merge FILE...`: the -json streams of CI shards

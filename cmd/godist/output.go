@@ -8,10 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"gotest.tools/gotestsum/testjson"
+
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
-	"gotest.tools/gotestsum/testjson"
 )
 
 // openOutput sets up the renderers and one merger per package.

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/godist/godist/bundle"
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
@@ -98,9 +99,9 @@ type testRun struct {
 	lastOutcome    map[string]string  // "pkg Test" -> last outcome of a top-level test
 	busy           map[int]*workerUse // per worker slot
 	lanes          []*lane
-	bundles        bundles                // test bundles for workers on other filesystems
-	cross          map[string]*bundleOnce // "pkg goos/goarch" -> its cross-built binary
-	progress       *progress              // the live status line; nil when not on a terminal
+	bundles        bundle.Set            // test bundles for workers on other filesystems
+	cross          map[string]*crossOnce // "pkg goos/goarch" -> its cross-built binary
+	progress       *progress             // the live status line; nil when not on a terminal
 	stopScheduling func()
 	failedTests    int             // top-level test failures so far, for -failfast/--maxfail
 	resumed        map[string]bool // packages begun on the go test path, finished on workers
@@ -136,7 +137,7 @@ func (r *testRun) makeLanes() []*lane {
 func (r *testRun) run(ctx context.Context) int {
 	r.started = time.Now()
 	o := r.opts
-	r.bundles.extra = o.rsyncDirs
+	r.bundles.Extra = o.rsyncDirs
 	if r.progress = newProgress(r.stdout, o); r.progress != nil {
 		r.stdout, r.stderr = r.progress.wrap(r.stdout), r.progress.wrap(r.stderr)
 	}

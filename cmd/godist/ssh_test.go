@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/godist/godist/bundle"
 	"github.com/godist/godist/internal/sshtest"
 )
 
@@ -73,7 +74,7 @@ func TestSSHWorkers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(s.Cache, "godist", "bundles")); err == nil {
 		found := false
 		filepath.WalkDir(filepath.Join(s.Cache, "godist", "bundles"), func(p string, d os.DirEntry, err error) error {
-			if err == nil && strings.HasSuffix(p, filepath.Join(bundlePkg, "testdata", "input.txt")) {
+			if err == nil && strings.HasSuffix(p, filepath.Join(bundle.PkgDir, "testdata", "input.txt")) {
 				found = true
 			}
 			return nil

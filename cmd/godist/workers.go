@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/godist/godist/gateway"
+	"github.com/godist/godist/workers"
 )
 
 // workerStartTimeout bounds opening the run's gateways, and each
@@ -40,7 +41,7 @@ type workerPool struct {
 	mu       sync.Mutex
 	specs    []gateway.Spec // per slot; nil for --dist no
 	gws      []*gateway.Gateway
-	runners  []procRunner
+	runners  []workers.Runner
 	restarts int
 	limit    int
 	retired  []*gateway.Gateway // lost gateways, closed at the end
@@ -54,9 +55,9 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	o := r.opts
 	pool := &workerPool{stderr: r.stderr}
 	if o.dist == distNo {
-		pool.runners = make([]procRunner, max(o.buildP, 1))
+		pool.runners = make([]workers.Runner, max(o.buildP, 1))
 		for i := range pool.runners {
-			pool.runners[i] = localRunner{}
+			pool.runners[i] = workers.Local{}
 		}
 		r.noteWorkers(len(pool.runners), start)
 		return pool, nil
@@ -74,7 +75,7 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	pool.gws = group.Gateways()
 	for _, gw := range pool.gws {
 		pool.specs = append(pool.specs, gw.Spec())
-		gr, err := newGatewayRunner(sctx, gw)
+		gr, err := workers.StartRemote(sctx, gw)
 		if err != nil {
 			pool.close()
 			return nil, err
@@ -115,7 +116,7 @@ func (r *testRun) workerCount() int {
 
 func (p *workerPool) size() int { return len(p.runners) }
 
-func (p *workerPool) runner(w int) procRunner {
+func (p *workerPool) runner(w int) workers.Runner {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.runners[w]
@@ -149,9 +150,9 @@ func (p *workerPool) replace(ctx context.Context, w int, why error) bool {
 	defer cancel()
 	spec.ID = old.ID()
 	gw, err := gateway.Open(sctx, spec)
-	var gr *gatewayRunner
+	var gr *workers.Remote
 	if err == nil {
-		gr, err = newGatewayRunner(sctx, gw)
+		gr, err = workers.StartRemote(sctx, gw)
 		if err != nil {
 			gw.Close()
 		}
