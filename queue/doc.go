@@ -108,6 +108,10 @@
 // lapse after the timeout, as if the job had died); Shutdown requeues them
 // first. After Close every method returns ErrClosed.
 //
+// The first Open silences go-redis's logger, which is one for the whole
+// process (redis.SetLogger): what it would print on stderr comes back as
+// errors anyway.
+//
 // # Security
 //
 // The password, from the URL or the environment variable named in

@@ -113,6 +113,7 @@ func Open(ctx context.Context, url string, opts Options) (*Queue, error) {
 			ro.TLSConfig.ServerName = t.host
 		}
 	}
+	silenceOnce.Do(func() { redis.SetLogger(discardLogger{}) })
 	q := &Queue{
 		rdb:     redis.NewClient(ro),
 		run:     t.run,
@@ -136,6 +137,17 @@ func Open(ctx context.Context, url string, opts Options) (*Queue, error) {
 	go q.keepalive()
 	return q, nil
 }
+
+// go-redis logs connection-pool failures to stderr through one logger for
+// the whole process. Every failure it logs also comes back as the error of
+// the command that met it, which the queue returns, and a stray line on
+// godist's stderr would corrupt the go test output it imitates: Open
+// silences that logger, once, for the process.
+var silenceOnce sync.Once
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
 
 func (o *Options) fill() error {
 	if o.LeaseTimeout == 0 {

@@ -159,7 +159,7 @@ touch()
 return lost
 `)
 
-// progressScript: no ARGV. Read-only. Returns {fingerprint or ”, total
+// progressScript: no ARGV. Read-only. Returns {fingerprint (empty: none), total
 // or -1, registered_by, reclaimed, pending, leased, expired leases, done,
 // now ms, job, last seen ms, job, last seen ms, ...}.
 var progressScript = redis.NewScript(`
@@ -175,7 +175,7 @@ return r
 `)
 
 // missingScript: no ARGV. Read-only. Returns the units without a result
-// in plan order, as id, token of its current lease (” when pending) pairs.
+// in plan order, as id, token of its current lease (empty when queued) pairs.
 var missingScript = redis.NewScript(`
 local r = {}
 local ids = redis.call('LRANGE', KEYS[3], 0, -1)
