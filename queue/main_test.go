@@ -22,7 +22,10 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// Short leases keep the tests fast; the keepalive renews every 1/3.
+// Short leases keep the tests fast; the keepalive renews every 1/3. The
+// clock that decides when a lease lapses is the Redis server's (TIME in
+// the scripts), which testing/synctest cannot fake: the lease tests wait
+// real time, a few lease timeouts at most.
 const (
 	testLease = 400 * time.Millisecond
 	testPoll  = 10 * time.Millisecond

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"sync"
@@ -270,21 +271,25 @@ func (q *Queue) Heartbeat(ctx context.Context) (lost []string, err error) {
 		return nil, fmt.Errorf("queue %s: heartbeat: %w", q.run, ErrClosed)
 	}
 	q.mu.Lock()
+	sent := maps.Clone(q.held)
+	q.mu.Unlock()
 	args := []any{q.ttl(), q.opts.LeaseTimeout.Milliseconds(), q.job}
-	for id, token := range q.held {
+	for id, token := range sent {
 		args = append(args, id, token)
 	}
-	q.mu.Unlock()
-	lost, err = heartbeatScript.Run(ctx, q.rdb, q.keys, args...).StringSlice()
+	reply, err := heartbeatScript.Run(ctx, q.rdb, q.keys, args...).StringSlice()
 	if err != nil {
 		return nil, q.wrap("heartbeat", err)
 	}
-	if len(lost) > 0 {
-		q.mu.Lock()
-		for _, id := range lost {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, id := range reply {
+		// Completed or requeued meanwhile, or leased again with a new
+		// token: not lost.
+		if q.held[id] == sent[id] {
 			delete(q.held, id)
+			lost = append(lost, id)
 		}
-		q.mu.Unlock()
 	}
 	return lost, nil
 }

@@ -374,6 +374,45 @@ func TestLapsedLeaseLateResultDropped(t *testing.T) {
 	}
 }
 
+// TestLateResultOfRequeuedUnit: a stalled job's unit is taken over, then
+// requeued by the job that took it; the stalled job's late result is
+// accepted (it is the first) and the unit leaves the queue, so nobody
+// runs it again.
+func TestLateResultOfRequeuedUnit(t *testing.T) {
+	s := redistest.Start(t)
+	ctx := testCtx(t)
+	a := open(t, s, "requeued", testOptions("a"))
+	b := open(t, s, "requeued", testOptions("b"))
+	for _, q := range []*Queue{a, b} {
+		if _, err := q.Register(ctx, "fp", plan(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	la, err := a.Lease(ctx, "gw0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	lb, err := b.Lease(ctx, "gw0")
+	if err != nil || lb.ID != la.ID {
+		t.Fatalf("takeover = %+v, %v", lb, err)
+	}
+	if err := b.Requeue(ctx, lb.ID); err != nil {
+		t.Fatal(err)
+	}
+	a2 := open(t, s, "requeued", testOptions("a"))
+	if err := a2.Complete(ctx, la.ID, resultFor(la.ID, "a")); err != nil {
+		t.Fatalf("late result of a requeued unit: %v", err)
+	}
+	p, err := b.Progress(ctx)
+	if err != nil || p.Pending != 0 || p.Leased != 0 || p.Done != 1 {
+		t.Fatalf("progress = %+v, %v; want the unit done and out of the queue", p, err)
+	}
+	if _, err := b.Lease(ctx, "gw0"); !errors.Is(err, ErrDrained) {
+		t.Fatalf("lease: %v, want ErrDrained", err)
+	}
+}
+
 func TestKeepaliveHoldsLeases(t *testing.T) {
 	s := redistest.Start(t)
 	ctx := testCtx(t)
