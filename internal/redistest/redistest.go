@@ -78,8 +78,16 @@ func WithPassword(password string) Option { return func(c *config) { c.password 
 // certificate for 127.0.0.1.
 func WithTLS() Option { return func(c *config) { c.tls = true } }
 
-// Path is the redis-server binary, or "".
+// Path is the redis-server binary, or "": $GODIST_REDIS_SERVER if set
+// (a path that does not exist counts as none), else redis-server from PATH
+// or the usual places.
 func Path() string {
+	if p := os.Getenv("GODIST_REDIS_SERVER"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return ""
+		}
+		return p
+	}
 	if p, err := exec.LookPath("redis-server"); err == nil {
 		return p
 	}

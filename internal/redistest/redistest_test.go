@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"crypto/tls"
 	"net"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -11,7 +13,42 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv("REDISTEST_NEED_HELPER") == "1" {
+		// Run as a test binary of its own by TestNeedWithoutServer.
+		os.Exit(m.Run())
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// TestNeedHelper is TestNeedWithoutServer's child: it calls Need.
+func TestNeedHelper(t *testing.T) {
+	if os.Getenv("REDISTEST_NEED_HELPER") != "1" {
+		t.Skip("helper of TestNeedWithoutServer")
+	}
+	Need(t)
+	t.Log("redis-server found")
+}
+
+// TestNeedWithoutServer: without redis-server a test is skipped, saying
+// why, except under CI=true, where it fails.
+func TestNeedWithoutServer(t *testing.T) {
+	for _, tc := range []struct {
+		ci       string
+		wantFail bool
+		says     string
+	}{
+		{"", false, "--- SKIP: TestNeedHelper"},
+		{"true", true, "--- FAIL: TestNeedHelper"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestNeedHelper$", "-test.v")
+		cmd.Env = append(os.Environ(), "REDISTEST_NEED_HELPER=1", "GODIST_REDIS_SERVER=/nonexistent/redis-server", "CI="+tc.ci, "GORACE=atexit_sleep_ms=0")
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != tc.wantFail || !strings.Contains(string(out), tc.says) || !strings.Contains(string(out), "redis-server is not installed") {
+			t.Errorf("CI=%q: %v\n%s", tc.ci, err, out)
+		}
+	}
+}
 
 // roundTrip sends one inline command and returns the first reply line.
 func roundTrip(t *testing.T, conn net.Conn, cmd string) string {
