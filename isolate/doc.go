@@ -4,25 +4,35 @@
 // colliding on fixed ports, 127.0.0.N addresses or files in the temporary
 // directory.
 //
-// os/exec cannot run code in the child between clone and exec, and the
-// loopback interface of a fresh network namespace is down. So the
-// launcher does not start the test binary directly: [Wrap] rewrites its
-// command line into a re-exec of the current program (through
-// /proc/self/exe) with a marker in the environment, and asks for the new
-// namespaces in the SysProcAttr's clone flags. The program calls
-// [MainIfShim] first thing in main (and in TestMain of packages whose
-// test binary is the program, as this package's own tests do); when it
-// finds the marker, it brings lo up, removes the marker and replaces
-// itself with the test binary (execve), so the process id, process group
-// and signal delivery stay the launcher's. The test binary, and every
-// process it starts, lives in the namespace; the namespace ends with its
-// last process.
+// The loopback interface of a fresh network namespace is down, and
+// os/exec cannot run code in the child between clone and exec. Two ways
+// round that, one per mode:
+//
+//   - As root ([NetRoot]), [Wrapped.Start] makes the namespace on a locked
+//     thread of the launcher (unshare CLONE_NEWNET, lo up with an ioctl)
+//     and forks the test binary from that thread, which then returns to the
+//     host's namespace; a child is born in the namespaces of the thread that
+//     forks it. One exec, as without isolation.
+//   - Unprivileged ([NetUser]), a user namespace is needed, which only a new
+//     process can enter. [Wrap] rewrites the command line into a re-exec of
+//     the current program (through /proc/self/exe) with a marker in the
+//     environment and the namespaces in the SysProcAttr's clone flags. The
+//     program calls [MainIfShim] first thing in main (and in TestMain of
+//     packages whose test binary is the program, as this package's own tests
+//     do); finding the marker, it brings lo up, drops the capability that
+//     took, removes the marker and replaces itself with the test binary
+//     (execve), so the process id, process group and signal delivery stay
+//     the launcher's.
+//
+// Either way the test binary, and every process it starts, lives in the
+// namespace, and the namespace ends with its last process.
 //
 // Which kind of namespace works is found out once per process by [Probe],
-// which starts one isolated child and reads its answer: [NetRoot]
-// (CLONE_NEWNET, with CAP_SYS_ADMIN, i.e. root), [NetUser]
-// (CLONE_NEWUSER|CLONE_NEWNET, for unprivileged users where the kernel
-// allows user namespaces), or [None] with the reason. Under None, Wrap
+// which tries it for real: [NetRoot] (with CAP_SYS_ADMIN, i.e. root; tried
+// on a thread, well under a millisecond), [NetUser] (CLONE_NEWUSER and
+// CLONE_NEWNET, for unprivileged users where the kernel allows user
+// namespaces; one shim child, a few milliseconds), or [None] with the
+// reason. Under None, Wrap
 // leaves the command line and the SysProcAttr as they are; the private
 // TMPDIR works everywhere. On other systems than Linux the mode is None.
 //
@@ -33,7 +43,8 @@
 // test again without isolation before calling it a failure, and remember
 // that it needs the host.
 //
-// Goroutines: none of this package's own. Probe waits for its child
-// process (os/exec's copying goroutines end with it); MainIfShim either
-// returns at once or never returns.
+// Goroutines: Probe and Wrapped.Start run one, on a thread of its own,
+// and return after it ended; Probe waits for its child process (os/exec's
+// copying goroutines end with it). MainIfShim either returns at once or
+// never returns.
 package isolate

@@ -163,9 +163,13 @@ func probeHelper() int {
 	if os.Getenv(runEnv) == "1" {
 		cmd := exec.Command(w.Argv[0], w.Argv[1:]...)
 		cmd.Env, cmd.SysProcAttr = w.Env, w.SysProcAttr
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		b, err := cmd.Output()
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := w.Start(cmd)
+		if err == nil {
+			err = cmd.Wait()
+		}
+		b := []byte(stdout.String())
 		if err != nil {
 			out.ChildErr = fmt.Sprintf("%v: %s", err, stderr.String())
 		} else {

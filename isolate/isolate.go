@@ -3,6 +3,7 @@ package isolate
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,14 +19,18 @@ const (
 	Auto Mode = iota
 	// None: no namespace; the process shares the host's network.
 	None
-	// NetRoot: a network namespace of its own (CLONE_NEWNET), which needs
-	// CAP_SYS_ADMIN. The process keeps its user and capabilities.
+	// NetRoot: a network namespace of its own, which needs CAP_SYS_ADMIN.
+	// Wrapped.Start makes it on a thread of the launcher (unshare
+	// CLONE_NEWNET, lo up) and forks the test binary from there: no shim,
+	// no second exec. The process keeps its user and capabilities.
 	NetRoot
 	// NetUser: a user namespace that maps only the caller's uid and gid,
 	// owning a network namespace (CLONE_NEWUSER|CLONE_NEWNET), for users
 	// without CAP_SYS_ADMIN. The process keeps its uid and gid, has no
 	// capabilities, and sees files of unmapped users as owned by the
 	// overflow user (nobody) and its supplementary groups as nogroup.
+	// The test binary is started through the shim (MainIfShim), which
+	// brings lo up from inside.
 	NetUser
 )
 
@@ -69,11 +74,12 @@ var (
 )
 
 // Probe says which isolation works for this process, trying it for real
-// once (one isolated child process, a few milliseconds; the result is
-// kept for the life of the process). The program must call MainIfShim
-// first thing, as for Wrap; if it does not, the probe's child is the
-// program itself with one unknown flag, which is expected to refuse it,
-// and the result is None.
+// once and keeping the answer for the life of the process: as root a
+// namespace made on a thread (well under a millisecond), else one shim
+// child in a user namespace (a few milliseconds). The program must call
+// MainIfShim first thing, as for Wrap; if it does not, the probe's child
+// is the program itself with one unknown flag, which is expected to
+// refuse it, and the answer is None with a reason naming MainIfShim.
 func Probe() ProbeResult {
 	probeOnce.Do(func() {
 		start := time.Now()
@@ -115,12 +121,24 @@ const ExitShimFailed = 125
 type Wrapped struct {
 	Argv []string // Argv[0] is the program to start
 	Env  []string // the whole environment, as exec.Cmd.Env
-	// SysProcAttr is a copy of the one given to Wrap, with the clone flags
-	// (and for NetUser the id maps and an ambient CAP_NET_ADMIN, which the
-	// shim drops before the test binary starts) added.
+	// SysProcAttr is a copy of the one given to Wrap; for NetUser with the
+	// clone flags, the id maps and an ambient CAP_NET_ADMIN (which the shim
+	// drops before the test binary starts) added.
 	SysProcAttr *syscall.SysProcAttr
 	Mode        Mode   // the mode used: None when not isolated
 	TempDir     string // the private TMPDIR, "" with NoTempDir
+}
+
+// Start starts cmd, made from w's Argv, Env and SysProcAttr (and
+// whatever else the launcher sets: Dir, Stdout, Cancel, WaitDelay), in
+// w's namespaces. Call it in place of cmd.Start: for NetRoot the process
+// is forked from a thread in a fresh network namespace, and cmd.Start
+// would run it in the host's. After Start, wait for cmd as usual.
+func (w *Wrapped) Start(cmd *exec.Cmd) error {
+	if cmd.Path == "" && len(cmd.Args) == 0 {
+		return fmt.Errorf("isolate: start: empty command")
+	}
+	return w.start(cmd)
 }
 
 // Cleanup removes the private TMPDIR with what the test left in it. Call
@@ -138,13 +156,14 @@ func (w *Wrapped) Cleanup() error {
 // Wrap rewrites a test process's command for isolation: argv as for
 // exec.Command (argv[0] a path or a name looked up in PATH), env the whole
 // environment (nil: os.Environ()), sys the SysProcAttr the launcher would
-// use (Setpgid, Pdeathsig and the rest are kept; nil for none). Start the
-// process with the result's Argv, Env and SysProcAttr, in the directory
-// the test would have run in, and call Cleanup after it ended.
+// use (Setpgid, Pdeathsig and the rest are kept; nil for none). Make an
+// exec.Cmd of the result's Argv, Env and SysProcAttr, in the directory the
+// test would have run in, start it with the result's Start, wait for it,
+// and call Cleanup.
 //
-// Under None, Argv is argv and SysProcAttr a copy of sys; Env only gets
-// the private TMPDIR. The program must call MainIfShim first thing:
-// the rewritten Argv starts it again, as the shim.
+// Env gets the private TMPDIR and, when isolated, EnvMode. Under None and
+// NetRoot, Argv is argv and SysProcAttr a copy of sys. Under NetUser, Argv
+// starts the program again, as the shim: it must call MainIfShim first.
 func Wrap(argv, env []string, sys *syscall.SysProcAttr, opts Options) (*Wrapped, error) {
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("isolate: wrap: empty argv")
@@ -173,6 +192,7 @@ func Wrap(argv, env []string, sys *syscall.SysProcAttr, opts Options) (*Wrapped,
 		w.Env = setTempDir(w.Env, dir)
 	}
 	if w.Mode.Isolated() {
+		w.Env = append(w.Env, EnvMode+"="+w.Mode.String())
 		if err := w.shim(); err != nil {
 			w.Cleanup()
 			return nil, fmt.Errorf("isolate: wrap: %w", err)

@@ -33,7 +33,7 @@ const probeTimeout = 10 * time.Second
 func probe() ProbeResult {
 	var reasons []string
 	if hasCap(unix.CAP_SYS_ADMIN) {
-		err := try(NetRoot)
+		err := tryNetRoot()
 		if err == nil {
 			return ProbeResult{Mode: NetRoot}
 		}
@@ -49,7 +49,76 @@ func probe() ProbeResult {
 	return ProbeResult{Mode: None, Reason: strings.Join(reasons, "; ")}
 }
 
-// try starts one probe child in mode and checks its answer: lo up,
+// tryNetRoot does in a thread of this process what Start does for a
+// NetRoot process, and checks that 127.0.0.7 is bindable there.
+func tryNetRoot() error {
+	own, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		return err
+	}
+	return inFreshNetns(func() error {
+		ns, err := os.Readlink("/proc/thread-self/ns/net")
+		if err != nil {
+			return err
+		}
+		if ns == own {
+			return fmt.Errorf("still in our network namespace %s", own)
+		}
+		if err := bindable([4]byte{127, 0, 0, 7}); err != nil {
+			return fmt.Errorf("bind 127.0.0.7: %w", err)
+		}
+		return nil
+	})
+}
+
+// inFreshNetns runs f on a thread of its own in a new network namespace
+// with lo up; a process f starts is born there (a child inherits the
+// namespaces of the thread that forks it). The thread goes back to our
+// namespace afterwards, or ends, never serving other goroutines from the
+// new one; and the Go runtime starts no threads from a locked one (it
+// asks its template thread), so none inherits the namespace either.
+func inFreshNetns(f func() error) error {
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			runtime.UnlockOSThread()
+			done <- err
+			return
+		}
+		defer unix.Close(orig)
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			done <- fmt.Errorf("unshare: %w", startHint(NetRoot, err))
+			return
+		}
+		err = loUp()
+		if err != nil {
+			err = fmt.Errorf("bring lo up: %w", err)
+		} else {
+			err = f()
+		}
+		if serr := unix.Setns(orig, unix.CLONE_NEWNET); serr != nil {
+			// Left locked, the thread ends with this goroutine.
+			done <- errors.Join(err, fmt.Errorf("back to our network namespace: %w", serr))
+			return
+		}
+		runtime.UnlockOSThread()
+		done <- err
+	}()
+	return <-done
+}
+
+// start starts cmd in w's namespaces.
+func (w *Wrapped) start(cmd *exec.Cmd) error {
+	if w.Mode != NetRoot {
+		return cmd.Start()
+	}
+	return inFreshNetns(cmd.Start)
+}
+
+// try starts one probe child in mode (NetUser) and checks its answer: lo up,
 // 127.0.0.7 bindable, and a network namespace other than ours.
 func try(mode Mode) error {
 	sys := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -123,11 +192,10 @@ func hasCap(c int) bool {
 	return data[c/32].Effective&(1<<(uint(c)%32)) != 0
 }
 
-// applyMode adds mode's namespaces to sys.
+// applyMode adds mode's namespaces to sys (NetUser: NetRoot's come from
+// the forking thread).
 func applyMode(sys *syscall.SysProcAttr, mode Mode) {
 	switch mode {
-	case NetRoot:
-		sys.Cloneflags |= syscall.CLONE_NEWNET
 	case NetUser:
 		// An unprivileged user may map exactly its own ids, and only
 		// after giving up setgroups. The process's capabilities in the
@@ -143,8 +211,13 @@ func applyMode(sys *syscall.SysProcAttr, mode Mode) {
 	}
 }
 
-// shim rewrites w to start the test binary through MainIfShim.
+// shim rewrites w to start the test binary through MainIfShim, for
+// NetUser, whose namespaces only a new process can get. NetRoot needs no
+// shim: start makes the namespace on a thread and forks from it.
 func (w *Wrapped) shim() error {
+	if w.Mode == NetRoot {
+		return nil
+	}
 	path := w.Argv[0]
 	if !strings.Contains(path, "/") {
 		// As exec.Command does; later PATH changes in Env do not count.
@@ -161,9 +234,9 @@ func (w *Wrapped) shim() error {
 }
 
 // MainIfShim makes the program the isolation shim when Wrap's command
-// line started it (EnvShim set): it brings lo up in its network
-// namespace, drops the capability it needed for that (NetUser), removes
-// EnvShim, sets EnvMode and replaces itself with the test binary. It never
+// line started it (EnvShim set; NetUser, and Probe's child): it brings lo
+// up in its network namespace, drops the capability it needed for that,
+// removes EnvShim and replaces itself with the test binary. It never
 // returns then: on failure it prints "godist isolate: ..." to stderr and
 // exits with ExitShimFailed. Without EnvShim it returns at once. Call it
 // first thing in main, before anything starts processes or reads TMPDIR.
@@ -197,7 +270,6 @@ func MainIfShim() {
 		os.Exit(ExitShimFailed)
 	}
 	os.Unsetenv(EnvShim)
-	os.Setenv(EnvMode, mode.String())
 	err = syscall.Exec(os.Args[1], os.Args[2:], os.Environ())
 	fmt.Fprintf(os.Stderr, "godist isolate: exec %s: %v\n", os.Args[1], err)
 	os.Exit(ExitShimFailed)
@@ -216,6 +288,9 @@ func parseMode(s string) (Mode, error) {
 // the test binary. The probe also checks that 127.0.0.7 is bindable.
 func setUp(mode Mode, probing bool) error {
 	if err := loUp(); err != nil {
+		if errors.Is(err, unix.EPERM) && mode == NetUser {
+			return fmt.Errorf("bring lo up: %w (a user namespace without capabilities: kernel.apparmor_restrict_unprivileged_userns?)", err)
+		}
 		return fmt.Errorf("bring lo up: %w", err)
 	}
 	if probing {

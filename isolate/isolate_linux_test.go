@@ -28,7 +28,7 @@ func needRoot(t *testing.T) {
 
 // helperCmd is the test binary as a helper process, started through w
 // when w is not nil.
-func helperCmd(t *testing.T, role string, w *Wrapped, env ...string) *exec.Cmd {
+func helperCmd(t testing.TB, role string, w *Wrapped, env ...string) *exec.Cmd {
 	t.Helper()
 	argv, procEnv := []string{selfExe}, append(os.Environ(), helperEnv+"="+role)
 	sys := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -60,11 +60,15 @@ func wrapHelper(t *testing.T, role string, mode Mode, env ...string) *Wrapped {
 	return w
 }
 
-func runReport(t *testing.T, cmd *exec.Cmd) *report {
+func runReport(t *testing.T, cmd *exec.Cmd, w *Wrapped) *report {
 	t.Helper()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := startCmd(cmd, w)
+	if err == nil {
+		err = cmd.Wait()
+	}
+	out := []byte(stdout.String())
 	if err != nil {
 		t.Fatalf("%v: %v\nstderr: %s", cmd.Args, err, stderr.String())
 	}
@@ -73,6 +77,31 @@ func runReport(t *testing.T, cmd *exec.Cmd) *report {
 		t.Fatalf("%v: %q", err, out)
 	}
 	return r
+}
+
+// startCmd starts cmd, through w when w is not nil.
+func startCmd(cmd *exec.Cmd, w *Wrapped) error {
+	if w == nil {
+		return cmd.Start()
+	}
+	return w.Start(cmd)
+}
+
+// threadsAtHome checks that every thread of this process is in the
+// process's network namespace: Start's thread went back.
+func threadsAtHome(t *testing.T) {
+	t.Helper()
+	own := ownNetNS(t)
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		ns, err := os.Readlink("/proc/self/task/" + task.Name() + "/ns/net")
+		if err == nil && ns != own {
+			t.Errorf("thread %s is in network namespace %s, the process in %s", task.Name(), ns, own)
+		}
+	}
 }
 
 func ownNetNS(t *testing.T) string {
@@ -104,7 +133,7 @@ func TestIsolatedProcess(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			w := wrapHelper(t, roleReport, mode, grandchildEnv+"=1")
 			cmd := helperCmd(t, roleReport, w)
-			r := runReport(t, cmd)
+			r := runReport(t, cmd, w)
 			if r.NetNS == ownNetNS(t) || r.NetNS == "" {
 				t.Errorf("network namespace %q, ours is %q", r.NetNS, ownNetNS(t))
 			}
@@ -136,6 +165,7 @@ func TestIsolatedProcess(t *testing.T) {
 			if g == nil || g.NetNS != r.NetNS || g.TempDir != r.TempDir {
 				t.Errorf("grandchild %+v, want the child's namespace %s and TMPDIR", g, r.NetNS)
 			}
+			threadsAtHome(t)
 			w.Cleanup()
 			if _, err := os.Stat(w.TempDir); !os.IsNotExist(err) {
 				t.Errorf("TMPDIR after Cleanup: %v", err)
@@ -147,8 +177,9 @@ func TestIsolatedProcess(t *testing.T) {
 // TestTempDirPrivate: two wrapped processes get a TMPDIR each.
 func TestTempDirPrivate(t *testing.T) {
 	needRoot(t)
-	a := runReport(t, helperCmd(t, roleReport, wrapHelper(t, roleReport, Auto)))
-	b := runReport(t, helperCmd(t, roleReport, wrapHelper(t, roleReport, Auto)))
+	wa, wb := wrapHelper(t, roleReport, Auto), wrapHelper(t, roleReport, Auto)
+	a := runReport(t, helperCmd(t, roleReport, wa), wa)
+	b := runReport(t, helperCmd(t, roleReport, wb), wb)
 	if a.TempDir == b.TempDir || a.NetNS == b.NetNS {
 		t.Errorf("two processes share TMPDIR %q / %q or namespace %s / %s", a.TempDir, b.TempDir, a.NetNS, b.NetNS)
 	}
@@ -173,7 +204,7 @@ func startHolder(t *testing.T, addr string, w *Wrapped) *holder {
 		t.Fatal(err)
 	}
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	if err := startCmd(cmd, w); err != nil {
 		t.Fatal(err)
 	}
 	h := &holder{cmd: cmd, stdin: stdin}
@@ -238,7 +269,7 @@ func TestHostNetworkFromNamespace(t *testing.T) {
 	defer ln.Close()
 	host, offHost := ln.Addr().String(), "192.0.2.1:80" // TEST-NET-1
 	w := wrapHelper(t, roleReport, Auto, dialEnv+"="+host+","+offHost)
-	r := runReport(t, helperCmd(t, roleReport, w))
+	r := runReport(t, helperCmd(t, roleReport, w), w)
 	if r.Dials == nil {
 		t.Fatalf("the helper did not dial: interfaces %q", r.Interfaces)
 	}
@@ -292,7 +323,7 @@ func TestFallbackWhenRefused(t *testing.T) {
 		reasons    []string
 	}{
 		{"nobody, user namespaces off", "limits,nobody", []string{"no CAP_SYS_ADMIN", "net-user: fork/exec /proc/self/exe: no space left on device: a namespace limit"}},
-		{"root of a namespace, namespaces off", "limits", []string{"net-root: fork/exec /proc/self/exe: no space left on device", "net-user: fork/exec /proc/self/exe: no space left on device"}},
+		{"root of a namespace, namespaces off", "limits", []string{"net-root: unshare: no space left on device", "net-user: fork/exec /proc/self/exe: no space left on device"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := helperCmd(t, roleJail, nil, jailEnv+"="+tc.jail, runEnv+"=1", "TMPDIR=/tmp")

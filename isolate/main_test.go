@@ -3,6 +3,7 @@ package isolate
 import (
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -17,6 +18,9 @@ func TestMain(m *testing.M) {
 	if role := os.Getenv(helperEnv); role != "" {
 		os.Exit(helperMain(role))
 	}
+	// The helpers are this binary: under -race, spare each of them the
+	// race runtime's one-second sleep at exit.
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
