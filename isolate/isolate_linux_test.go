@@ -364,3 +364,61 @@ func TestProbeNotAShim(t *testing.T) {
 		}
 	}
 }
+
+// TestWrapComposes: Wrap keeps the launcher's SysProcAttr (Setpgid,
+// Pdeathsig) and does not change the one given; NetRoot leaves the
+// command line alone, NetUser starts the shim with the binary looked up.
+func TestWrapComposes(t *testing.T) {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1)")
+	}
+	sys := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	argv := []string{"true", "-x"}
+	for _, tc := range []struct {
+		mode  Mode
+		argv  []string
+		flags uintptr
+	}{
+		{NetRoot, argv, 0},
+		{NetUser, []string{selfExe, truePath, "true", "-x"}, syscall.CLONE_NEWUSER | syscall.CLONE_NEWNET},
+	} {
+		w, err := Wrap(argv, []string{"A=1"}, sys, Options{Mode: tc.mode, NoTempDir: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := w.SysProcAttr
+		if !slices.Equal(w.Argv, tc.argv) || s.Cloneflags != tc.flags || !s.Setpgid || s.Pdeathsig != syscall.SIGKILL {
+			t.Errorf("%v: argv %q, clone flags %#x, Setpgid %v, Pdeathsig %v; want %q, %#x, kept", tc.mode, w.Argv, s.Cloneflags, s.Setpgid, s.Pdeathsig, tc.argv, tc.flags)
+		}
+		if v, _ := envValue(w.Env, EnvMode); v != tc.mode.String() {
+			t.Errorf("%v: %s=%q", tc.mode, EnvMode, v)
+		}
+		shim, _ := envValue(w.Env, EnvShim)
+		if (tc.mode == NetUser) != (shim == "net-user") {
+			t.Errorf("%v: %s=%q", tc.mode, EnvShim, shim)
+		}
+		if tc.mode == NetUser && (len(s.UidMappings) != 1 || s.UidMappings[0].HostID != os.Geteuid() || !slices.Contains(s.AmbientCaps, 12)) {
+			t.Errorf("net-user: uid maps %+v, ambient caps %v", s.UidMappings, s.AmbientCaps)
+		}
+	}
+	if sys.Cloneflags != 0 || sys.UidMappings != nil || sys.AmbientCaps != nil {
+		t.Errorf("Wrap changed the caller's SysProcAttr: %+v", sys)
+	}
+}
+
+// TestShimFailure: a shim whose test binary is not there exits with
+// ExitShimFailed and says why.
+func TestShimFailure(t *testing.T) {
+	needRoot(t)
+	w, err := Wrap([]string{"/nonexistent/pkg.test"}, nil, nil, Options{Mode: NetUser, NoTempDir: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(w.Argv[0], w.Argv[1:]...)
+	cmd.Env, cmd.SysProcAttr = w.Env, w.SysProcAttr
+	out, err := cmd.CombinedOutput()
+	if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != ExitShimFailed || !strings.Contains(string(out), "godist isolate: exec /nonexistent/pkg.test: no such file") {
+		t.Errorf("got %v: %q; want exit status %d and the reason", err, out, ExitShimFailed)
+	}
+}
