@@ -63,3 +63,16 @@ func BenchmarkProbe(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkWrap is Wrap and Cleanup alone, no process: the private
+// TMPDIR and the environment copy.
+func BenchmarkWrap(b *testing.B) {
+	env := os.Environ()
+	for b.Loop() {
+		w, err := Wrap([]string{"/bin/true"}, env, nil, Options{Mode: None})
+		if err != nil {
+			b.Fatal(err)
+		}
+		w.Cleanup()
+	}
+}

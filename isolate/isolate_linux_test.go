@@ -422,3 +422,42 @@ func TestShimFailure(t *testing.T) {
 		t.Errorf("got %v: %q; want exit status %d and the reason", err, out, ExitShimFailed)
 	}
 }
+
+// TestConcurrentStarts: processes started from several goroutines at once
+// each get a namespace of their own, and every thread comes back.
+func TestConcurrentStarts(t *testing.T) {
+	needRoot(t)
+	const n = 8
+	reports := make([]*report, n)
+	errs := make(chan error, n)
+	for i := range n {
+		w := wrapHelper(t, roleReport, Auto)
+		go func() {
+			cmd := helperCmd(t, roleReport, w)
+			var out strings.Builder
+			cmd.Stdout = &out
+			err := w.Start(cmd)
+			if err == nil {
+				err = cmd.Wait()
+			}
+			if err == nil {
+				reports[i] = new(report)
+				err = json.Unmarshal([]byte(out.String()), reports[i])
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{ownNetNS(t): true}
+	for _, r := range reports {
+		if seen[r.NetNS] {
+			t.Errorf("network namespace %s twice (or ours)", r.NetNS)
+		}
+		seen[r.NetNS] = true
+	}
+	threadsAtHome(t)
+}
