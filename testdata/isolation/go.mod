@@ -1,0 +1,3 @@
+module example.com/fixture/isolation
+
+go 1.26
