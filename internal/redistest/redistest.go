@@ -12,6 +12,7 @@ package redistest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -28,9 +29,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/godist/godist/internal/proc"
 )
 
 // Server is a redis-server on a loopback port, started for one test.
@@ -161,9 +163,9 @@ func (s *Server) start(t testing.TB, bin string, port int, tlsArgs []string) err
 		args = append(args, "--requirepass", s.Password)
 	}
 	s.log = &syncBuffer{}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.CommandContext(context.Background(), bin, args...)
 	cmd.Stdout, cmd.Stderr = s.log, s.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc.Group(cmd, proc.Options{})
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
@@ -171,7 +173,7 @@ func (s *Server) start(t testing.TB, bin string, port int, tlsArgs []string) err
 	var waitErr error
 	go func() { waitErr = cmd.Wait(); close(exited) }()
 	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
+		proc.Signal(cmd.Process, proc.Term)
 		select {
 		case <-exited:
 		case <-time.After(5 * time.Second):
