@@ -94,12 +94,13 @@ func (s *Status) Close() error { return nil }
 // Failed reports whether any test, package or build failed.
 func (s *Status) Failed() bool { return s.failed }
 
-// UsageError marks a command-line mistake; [ExitCode] maps it to 2.
+// UsageError marks a command-line mistake; [ExitCode] maps it to 2. Its
+// message is Err's, unchanged.
 type UsageError struct {
 	Err error
 }
 
-func (e *UsageError) Error() string { return "usage: " + e.Err.Error() }
+func (e *UsageError) Error() string { return e.Err.Error() }
 func (e *UsageError) Unwrap() error { return e.Err }
 
 // Exit codes, as go test uses them.

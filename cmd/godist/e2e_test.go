@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/godist/godist/collector"
+	"github.com/godist/godist/run"
 )
 
 // The end-to-end tests run the real godist binary, built once, against the
@@ -46,7 +47,13 @@ func godist(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		godistBin = filepath.Join(toolsDir, "godist")
-		cmd := exec.Command("go", "build", "-o", godistBin, ".")
+		args := []string{"build", "-o", godistBin}
+		if raceEnabled {
+			// The orchestration runs in this binary: under -race, so a
+			// data race fails the test that meets it (exit status 66).
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, ".")...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -494,13 +501,13 @@ func TestSubtestSplitting(t *testing.T) {
 }
 
 // readStats reads what godist --stats wrote.
-func readStats(t *testing.T, path string) runStats {
+func readStats(t *testing.T, path string) run.Stats {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var st runStats
+	var st run.Stats
 	if err := json.Unmarshal(data, &st); err != nil {
 		t.Fatal(err)
 	}

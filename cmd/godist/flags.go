@@ -11,15 +11,12 @@ import (
 
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/report"
+	"github.com/godist/godist/run"
 )
 
-// usageError is a bad command line: exit status 2, like go test.
-type usageError struct{ msg string }
-
-func (e *usageError) Error() string { return e.msg }
-
+// usagef is a bad command line: exit status 2, like go test.
 func usagef(format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...)}
+	return &report.UsageError{Err: fmt.Errorf(format, args...)}
 }
 
 // flagKind says what a go test flag is and where it goes.
@@ -82,85 +79,22 @@ var unsupportedFlags = map[string]string{
 	"toolexec":             "not supported",
 }
 
-// distMode is --dist.
-type distMode string
-
-const (
-	distLoad    distMode = "load"
-	distLoadPkg distMode = "loadpkg"
-	distEach    distMode = "each"
-	distNo      distMode = "no"
-)
-
-// options is the parsed command line of `godist [flags] [packages] [-args ...]`.
-type options struct {
-	packages         []string
-	explicitPackages bool // packages named on the command line (not local directory mode)
-
-	verbose      bool
-	json         bool
-	list         string
-	listSet      bool
-	vet          string
-	vetSet       bool
-	coverProfile string
-	buildP       int
-
-	run, skip string
-	failfast  bool
-	timeout   time.Duration
-
-	buildFlags []string // for go test -c / go list
-	testFlags  []string // -test.X=V for each process, in command-line order
-	testArgs   []string // after -args
-
-	workers         int      // -n
-	workersExplicit bool     // -n given on the command line
-	txSpecs         []string // --tx
-	dist            distMode // --dist
-	distSet         bool     // --dist given: no go test path for small suites
-	historyFile     string   // --history
-	rsyncDirs       []string // --rsyncdir: more directories for test bundles
-	statsFile       string   // --stats: run figures for the benchmark harness
-
-	format    string // --format: a gotestsum format name
-	jsonFile  string // --jsonfile: the merged JSON stream, whatever the terminal shows
-	junitFile string // --junitfile: JUnit XML like gotestsum's
-
-	testTimeout      time.Duration // --test-timeout: per top-level test
-	maxFail          int           // --maxfail: stop scheduling after this many failed tests (0: never)
-	maxWorkerRestart int           // --max-worker-restart (-1: 4 × workers, xdist's default)
-	rerunFails       int           // --rerun-fails[=N]: rerun failed tests up to N times
-	slowest          int           // --slowest N: list the N slowest tests at the end
-	summary          bool          // --summary: gotestsum's summary after go test's text
-	workerAttr       bool          // --worker-attr: report the worker of each test (attr events)
-	shardIndex       int           // --shard I/N: 0-based I
-	shardCount       int           // --shard I/N: N (0: no sharding)
-}
-
 // parseArgs parses godist's command line the way go test parses its own:
 // flags may come before and after the package list; `-args` ends parsing.
-func parseArgs(args []string) (*options, error) {
-	o := &options{
-		dist:             distLoad,
-		maxWorkerRestart: -1,
-		workerAttr:       true,
-		workers:          runtime.NumCPU(),
-		timeout:          10 * time.Minute,
-		buildP:           runtime.GOMAXPROCS(0),
-	}
+func parseArgs(args []string) (*run.Config, error) {
+	o := run.DefaultConfig()
 	workersSet := false
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if arg == "-args" || arg == "--args" {
-			o.testArgs = append(o.testArgs, args[i+1:]...)
+			o.TestArgs = append(o.TestArgs, args[i+1:]...)
 			break
 		}
 		if arg == "--" {
 			return nil, usagef("godist: unexpected \"--\"; use -args to pass arguments to test binaries")
 		}
 		if !strings.HasPrefix(arg, "-") || arg == "-" {
-			o.packages = append(o.packages, arg)
+			o.Packages = append(o.Packages, arg)
 			continue
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
@@ -183,13 +117,13 @@ func parseArgs(args []string) (*options, error) {
 				return nil, err
 			}
 			if v == "auto" || v == "logical" {
-				o.workers = runtime.NumCPU()
+				o.Workers = runtime.NumCPU()
 			} else {
 				n, err := strconv.Atoi(v)
 				if err != nil || n < 0 {
 					return nil, usagef("godist: -n %q: want a number of workers or \"auto\"", v)
 				}
-				o.workers = n
+				o.Workers = n
 			}
 			workersSet = true
 			continue
@@ -198,16 +132,16 @@ func parseArgs(args []string) (*options, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.txSpecs = append(o.txSpecs, v)
+			o.TxSpecs = append(o.TxSpecs, v)
 			continue
 		case "dist":
 			v, err := needValue()
 			if err != nil {
 				return nil, err
 			}
-			switch m := distMode(v); m {
-			case distLoad, distLoadPkg, distNo, distEach:
-				o.dist, o.distSet = m, true
+			switch m := run.DistMode(v); m {
+			case run.DistLoad, run.DistLoadPkg, run.DistNo, run.DistEach:
+				o.Dist, o.DistSet = m, true
 			default:
 				return nil, usagef("godist: --dist %q: want one of load, loadpkg, each, no", v)
 			}
@@ -217,7 +151,7 @@ func parseArgs(args []string) (*options, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.historyFile = v
+			o.HistoryFile = v
 			continue
 		case "rsyncdir":
 			v, err := needValue()
@@ -232,38 +166,38 @@ func parseArgs(args []string) (*options, error) {
 			if err != nil {
 				return nil, usagef("godist: --rsyncdir %q: %v", v, err)
 			}
-			o.rsyncDirs = append(o.rsyncDirs, abs)
+			o.RsyncDirs = append(o.RsyncDirs, abs)
 			continue
 		case "format", "jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart", "shard", "slowest":
 			v, err := needValue()
 			if err != nil {
 				return nil, err
 			}
-			if err := o.setGodist(name, v); err != nil {
+			if err := setGodist(o, name, v); err != nil {
 				return nil, err
 			}
 			continue
 		case "rerun-fails":
-			o.rerunFails = 2 // gotestsum's default
+			o.RerunFails = 2 // gotestsum's default
 			if hasValue {
 				n, err := strconv.Atoi(value)
 				if err != nil || n < 0 {
 					return nil, usagef("godist: --rerun-fails=%q: want a number of reruns", value)
 				}
-				o.rerunFails = n
+				o.RerunFails = n
 			}
 			continue
 		case "summary":
-			o.summary = true
+			o.Summary = true
 			continue
 		case "worker-attr":
-			o.workerAttr = true
+			o.WorkerAttr = true
 			if hasValue {
 				b, err := strconv.ParseBool(value)
 				if err != nil {
 					return nil, usagef("godist: invalid boolean value %q for --worker-attr", value)
 				}
-				o.workerAttr = b
+				o.WorkerAttr = b
 			}
 			continue
 		case "stats":
@@ -271,7 +205,7 @@ func parseArgs(args []string) (*options, error) {
 			if err != nil {
 				return nil, err
 			}
-			o.statsFile = v
+			o.StatsFile = v
 			continue
 		}
 		if why, ok := unsupportedFlags[name]; ok {
@@ -290,7 +224,7 @@ func parseArgs(args []string) (*options, error) {
 					return nil, usagef("godist: invalid boolean value %q for -%s", value, name)
 				}
 			}
-			if err := o.setBool(name, kind, b); err != nil {
+			if err := setBool(o, name, kind, b); err != nil {
 				return nil, err
 			}
 		default:
@@ -298,44 +232,44 @@ func parseArgs(args []string) (*options, error) {
 			if err != nil {
 				return nil, err
 			}
-			if err := o.setValue(name, kind, v); err != nil {
+			if err := setValue(o, name, kind, v); err != nil {
 				return nil, err
 			}
 		}
 	}
-	o.workersExplicit = workersSet
-	if o.dist == distEach && o.shardCount > 1 {
+	o.WorkersExplicit = workersSet
+	if o.Dist == run.DistEach && o.ShardCount > 1 {
 		return nil, usagef("godist: --dist each runs everything everywhere; it does not combine with --shard")
 	}
-	if _, err := gateway.ParseSpecs(o.txSpecs); err != nil {
+	if _, err := gateway.ParseSpecs(o.TxSpecs); err != nil {
 		return nil, usagef("godist: --tx: %v", err)
 	}
-	if o.summary && o.json {
+	if o.Summary && o.JSON {
 		return nil, usagef("godist: --summary prints text; with -json stdout holds only JSON")
 	}
-	if o.format != "" && o.json {
+	if o.Format != "" && o.JSON {
 		return nil, usagef("godist: --format and -json both choose stdout's format; use --jsonfile for the JSON stream")
 	}
-	if len(o.txSpecs) == 0 && o.workers == 0 && o.dist != distNo {
+	if len(o.TxSpecs) == 0 && o.Workers == 0 && o.Dist != run.DistNo {
 		return nil, usagef("godist: -n 0 and no --tx: nothing to run tests on (use --dist no to run without workers)")
 	}
-	o.explicitPackages = len(o.packages) > 0
-	if !o.explicitPackages {
-		o.packages = []string{"."}
+	o.ExplicitPackages = len(o.Packages) > 0
+	if !o.ExplicitPackages {
+		o.Packages = []string{"."}
 	}
 	return o, nil
 }
 
 // setGodist sets one of godist's own valued flags.
-func (o *options) setGodist(name, v string) error {
+func setGodist(o *run.Config, name, v string) error {
 	switch name {
 	case "format":
 		if err := report.CheckFormat(v); err != nil {
 			return usagef("godist: --format: %v", err)
 		}
-		o.format = v
+		o.Format = v
 	case "jsonfile":
-		o.jsonFile = v
+		o.JSONFile = v
 	case "shard":
 		i, n, ok := strings.Cut(v, "/")
 		index, err1 := strconv.Atoi(i)
@@ -343,15 +277,15 @@ func (o *options) setGodist(name, v string) error {
 		if !ok || err1 != nil || err2 != nil || count < 1 || index < 1 || index > count {
 			return usagef("godist: --shard %q: want I/N with 1 <= I <= N, e.g. 2/4", v)
 		}
-		o.shardIndex, o.shardCount = index-1, count
+		o.ShardIndex, o.ShardCount = index-1, count
 	case "junitfile":
-		o.junitFile = v
+		o.JUnitFile = v
 	case "test-timeout":
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return usagef("godist: --test-timeout %q: want a positive duration such as 30s", v)
 		}
-		o.testTimeout = d
+		o.TestTimeout = d
 	case "maxfail", "max-worker-restart", "slowest":
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
@@ -359,65 +293,65 @@ func (o *options) setGodist(name, v string) error {
 		}
 		switch name {
 		case "maxfail":
-			o.maxFail = n
+			o.MaxFail = n
 		case "slowest":
-			o.slowest = n
+			o.Slowest = n
 		default:
-			o.maxWorkerRestart = n
+			o.MaxWorkerRestart = n
 		}
 	}
 	return nil
 }
 
-func (o *options) setBool(name string, kind flagKind, b bool) error {
+func setBool(o *run.Config, name string, kind flagKind, b bool) error {
 	switch kind {
 	case kindBuildBool:
-		o.buildFlags = append(o.buildFlags, fmt.Sprintf("-%s=%t", name, b))
+		o.BuildFlags = append(o.BuildFlags, fmt.Sprintf("-%s=%t", name, b))
 	case kindTestBool:
 		if name == "failfast" {
-			o.failfast = b
+			o.Failfast = b
 		}
-		o.testFlags = append(o.testFlags, fmt.Sprintf("-test.%s=%t", name, b))
+		o.TestFlags = append(o.TestFlags, fmt.Sprintf("-test.%s=%t", name, b))
 	case kindGodistBool:
 		switch name {
 		case "v":
-			o.verbose = b
+			o.Verbose = b
 		case "json":
-			o.json = b
+			o.JSON = b
 		}
 	}
 	return nil
 }
 
-func (o *options) setValue(name string, kind flagKind, v string) error {
+func setValue(o *run.Config, name string, kind flagKind, v string) error {
 	switch kind {
 	case kindBuild:
-		o.buildFlags = append(o.buildFlags, "-"+name+"="+v)
+		o.BuildFlags = append(o.BuildFlags, "-"+name+"="+v)
 		return nil
 	case kindGodist:
 		switch name {
 		case "list":
-			o.list, o.listSet = v, true
+			o.List, o.ListSet = v, true
 		case "vet":
-			o.vet, o.vetSet = v, true
+			o.Vet, o.VetSet = v, true
 		case "coverprofile":
-			o.coverProfile = v
-			o.buildFlags = append(o.buildFlags, "-cover=true")
+			o.CoverProfile = v
+			o.BuildFlags = append(o.BuildFlags, "-cover=true")
 		case "p":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 {
 				return usagef("godist: -p %q: want a positive number", v)
 			}
-			o.buildP = n
+			o.BuildP = n
 		}
 		return nil
 	}
 	switch name {
 	case "run":
-		o.run = v
+		o.Run = v
 		return nil // the scheduler builds each unit's -test.run from it
 	case "skip":
-		o.skip = v
+		o.Skip = v
 	case "count", "parallel":
 		if n, err := strconv.Atoi(v); err != nil || n < 0 {
 			return usagef("godist: invalid value %q for -%s: want a non-negative number", v, name)
@@ -427,9 +361,9 @@ func (o *options) setValue(name string, kind flagKind, v string) error {
 		if err != nil {
 			return usagef("godist: invalid value %q for -timeout: %v", v, err)
 		}
-		o.timeout = d
+		o.Timeout = d
 		return nil // passed per process by the runner
 	}
-	o.testFlags = append(o.testFlags, "-test."+name+"="+v)
+	o.TestFlags = append(o.TestFlags, "-test."+name+"="+v)
 	return nil
 }

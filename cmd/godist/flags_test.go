@@ -7,42 +7,43 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godist/godist/gateway"
+	"github.com/godist/godist/report"
+	"github.com/godist/godist/run"
 )
 
 func TestParseArgs(t *testing.T) {
 	for _, tc := range []struct {
 		args  []string
-		check func(t *testing.T, o *options)
+		check func(t *testing.T, o *run.Config)
 	}{
-		{nil, func(t *testing.T, o *options) {
-			if !slices.Equal(o.packages, []string{"."}) || o.explicitPackages || o.dist != distLoad {
+		{nil, func(t *testing.T, o *run.Config) {
+			if !slices.Equal(o.Packages, []string{"."}) || o.ExplicitPackages || o.Dist != run.DistLoad {
 				t.Errorf("defaults: %+v", o)
 			}
 		}},
-		{[]string{"-v", "./a/...", "-run=TestX", "-count", "3", "b", "-args", "-x", "y"}, func(t *testing.T, o *options) {
-			if !o.verbose || o.run != "TestX" || !slices.Equal(o.packages, []string{"./a/...", "b"}) {
+		{[]string{"-v", "./a/...", "-run=TestX", "-count", "3", "b", "-args", "-x", "y"}, func(t *testing.T, o *run.Config) {
+			if !o.Verbose || o.Run != "TestX" || !slices.Equal(o.Packages, []string{"./a/...", "b"}) {
 				t.Errorf("%+v", o)
 			}
-			if !slices.Equal(o.testFlags, []string{"-test.count=3"}) || !slices.Equal(o.testArgs, []string{"-x", "y"}) {
-				t.Errorf("test flags %q, args %q", o.testFlags, o.testArgs)
+			if !slices.Equal(o.TestFlags, []string{"-test.count=3"}) || !slices.Equal(o.TestArgs, []string{"-x", "y"}) {
+				t.Errorf("test flags %q, args %q", o.TestFlags, o.TestArgs)
 			}
 		}},
-		{[]string{"-test.run", "^A$", "-test.short", "-race", "-tags=x,y", "-timeout=1m"}, func(t *testing.T, o *options) {
-			if o.run != "^A$" || o.timeout != time.Minute {
+		{[]string{"-test.run", "^A$", "-test.short", "-race", "-tags=x,y", "-timeout=1m"}, func(t *testing.T, o *run.Config) {
+			if o.Run != "^A$" || o.Timeout != time.Minute {
 				t.Errorf("%+v", o)
 			}
-			if !slices.Equal(o.buildFlags, []string{"-race=true", "-tags=x,y"}) || !slices.Contains(o.testFlags, "-test.short=true") {
-				t.Errorf("build %q test %q", o.buildFlags, o.testFlags)
+			if !slices.Equal(o.BuildFlags, []string{"-race=true", "-tags=x,y"}) || !slices.Contains(o.TestFlags, "-test.short=true") {
+				t.Errorf("build %q test %q", o.BuildFlags, o.TestFlags)
 			}
 		}},
-		{[]string{"-n", "8", "--tx", "socket=127.0.0.1:1", "--dist=loadpkg", "--rerun-fails", "--shard", "2/4"}, func(t *testing.T, o *options) {
-			if o.workers != 8 || !o.workersExplicit || o.dist != distLoadPkg || o.rerunFails != 2 || o.shardIndex != 1 || o.shardCount != 4 {
+		{[]string{"-n", "8", "--tx", "socket=127.0.0.1:1", "--dist=loadpkg", "--rerun-fails", "--shard", "2/4"}, func(t *testing.T, o *run.Config) {
+			if o.Workers != 8 || !o.WorkersExplicit || o.Dist != run.DistLoadPkg || o.RerunFails != 2 || o.ShardIndex != 1 || o.ShardCount != 4 {
 				t.Errorf("%+v", o)
 			}
 		}},
-		{[]string{"--rerun-fails=5", "--test-timeout", "90s", "--maxfail", "3", "-coverprofile", "c.out"}, func(t *testing.T, o *options) {
-			if o.rerunFails != 5 || o.testTimeout != 90*time.Second || o.maxFail != 3 || o.coverProfile != "c.out" || !slices.Contains(o.buildFlags, "-cover=true") {
+		{[]string{"--rerun-fails=5", "--test-timeout", "90s", "--maxfail", "3", "-coverprofile", "c.out"}, func(t *testing.T, o *run.Config) {
+			if o.RerunFails != 5 || o.TestTimeout != 90*time.Second || o.MaxFail != 3 || o.CoverProfile != "c.out" || !slices.Contains(o.BuildFlags, "-cover=true") {
 				t.Errorf("%+v", o)
 			}
 		}},
@@ -82,29 +83,10 @@ func TestParseArgsErrors(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, err := parseArgs(tc.args)
-			var uerr *usageError
+			var uerr *report.UsageError
 			if !errors.As(err, &uerr) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want a usage error mentioning %q", err, tc.want)
 			}
 		})
-	}
-}
-
-func TestStartTimeout(t *testing.T) {
-	for _, tc := range []struct {
-		specs []string
-		want  time.Duration
-	}{
-		{[]string{"popen"}, workerStartTimeout},
-		{[]string{"2*popen", "socket=127.0.0.1:1"}, workerStartTimeout},
-		{[]string{"popen", "ssh=me@127.0.0.1:2222"}, sshStartTimeout},
-	} {
-		specs, err := gateway.ParseSpecs(tc.specs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := startTimeout(specs); got != tc.want {
-			t.Errorf("%q: start timeout %v, want %v", tc.specs, got, tc.want)
-		}
 	}
 }

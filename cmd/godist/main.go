@@ -23,11 +23,11 @@ func main() {
 	gateway.MainIfWorker()
 	scheduler.MainIfBuildShim()                  // run by our own go test -exec (scheduler.BuildExec)
 	gateway.DefaultOptions.WorkerFor = workerFor // selfbuild.go: ssh hosts of another platform
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(command(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run is godist's whole command line; it returns the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// command is godist's whole command line; it returns the exit status.
+func command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "worker":

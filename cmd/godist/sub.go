@@ -19,6 +19,7 @@ import (
 
 	"github.com/godist/godist/channel"
 	"github.com/godist/godist/gateway"
+	"github.com/godist/godist/run"
 )
 
 // runWorker is `godist worker`: serve remote executions on stdin/stdout.
@@ -154,7 +155,7 @@ func runExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *timeout <= 0 {
-		*timeout = startTimeout(specs)
+		*timeout = run.StartTimeout(specs)
 	}
 	sctx, cancel := context.WithTimeout(ctx, *timeout)
 	group, err := gateway.NewGroup(sctx, specs)

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"bytes"
@@ -37,11 +37,11 @@ const smallSuiteWork = 500 * time.Millisecond
 // that needs its own processes is asked for.
 func (r *testRun) smallSuite(pts []*scheduler.PackageTests) bool {
 	o := r.opts
-	if o.distSet || o.dist != distLoad || len(o.txSpecs) > 0 || o.listSet || o.shardCount > 1 ||
-		o.rerunFails > 0 || o.maxFail > 0 || o.failfast || o.testTimeout > 0 || r.coverage != nil {
+	if o.DistSet || o.Dist != DistLoad || len(o.TxSpecs) > 0 || o.ListSet || o.ShardCount > 1 ||
+		o.RerunFails > 0 || o.MaxFail > 0 || o.Failfast || o.TestTimeout > 0 || r.coverage != nil {
 		return false
 	}
-	for _, f := range o.buildFlags {
+	for _, f := range o.BuildFlags {
 		if strings.HasPrefix(f, "-cover") {
 			return false
 		}
@@ -75,27 +75,27 @@ const unknownTestWork = 25 * time.Millisecond
 // flags, results never cached (godist always runs the tests).
 func (r *testRun) goTestArgs(pts []*scheduler.PackageTests) []string {
 	o := r.opts
-	args := []string{"test", "-json", "-p=" + strconv.Itoa(o.buildP), "-timeout=" + o.timeout.String()}
+	args := []string{"test", "-json", "-p=" + strconv.Itoa(o.BuildP), "-timeout=" + o.Timeout.String()}
 	count := false
-	for _, f := range o.testFlags {
+	for _, f := range o.TestFlags {
 		count = count || strings.HasPrefix(f, "-test.count=")
 	}
 	if !count {
 		args = append(args, "-count=1")
 	}
-	args = append(args, o.buildFlags...)
-	if o.vetSet {
-		args = append(args, "-vet="+o.vet)
+	args = append(args, o.BuildFlags...)
+	if o.VetSet {
+		args = append(args, "-vet="+o.Vet)
 	}
-	if o.run != "" {
-		args = append(args, "-run="+o.run)
+	if o.Run != "" {
+		args = append(args, "-run="+o.Run)
 	}
-	args = append(args, o.testFlags...)
+	args = append(args, o.TestFlags...)
 	for _, pt := range pts {
 		args = append(args, pt.Pkg.ImportPath)
 	}
-	if len(o.testArgs) > 0 {
-		args = append(append(args, "-args"), o.testArgs...)
+	if len(o.TestArgs) > 0 {
+		args = append(append(args, "-args"), o.TestArgs...)
 	}
 	return args
 }

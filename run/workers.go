@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/godist/godist/gateway"
+	"github.com/godist/godist/report"
 	"github.com/godist/godist/workers"
 )
 
@@ -22,8 +23,8 @@ const (
 	sshStartTimeout    = 10 * time.Minute
 )
 
-// startTimeout is the start timeout for opening specs.
-func startTimeout(specs []gateway.Spec) time.Duration {
+// StartTimeout is the start timeout for opening specs.
+func StartTimeout(specs []gateway.Spec) time.Duration {
 	for _, s := range specs {
 		if s.Kind == gateway.KindSSH {
 			return sshStartTimeout
@@ -54,8 +55,8 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	start := time.Now()
 	o := r.opts
 	pool := &workerPool{stderr: r.stderr}
-	if o.dist == distNo {
-		pool.runners = make([]workers.Runner, max(o.buildP, 1))
+	if o.Dist == DistNo {
+		pool.runners = make([]workers.Runner, max(o.BuildP, 1))
 		for i := range pool.runners {
 			pool.runners[i] = workers.Local{}
 		}
@@ -66,7 +67,7 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	if err != nil {
 		return nil, err
 	}
-	sctx, cancel := context.WithTimeout(ctx, startTimeout(specs))
+	sctx, cancel := context.WithTimeout(ctx, StartTimeout(specs))
 	defer cancel()
 	group, err := gateway.NewGroup(sctx, specs)
 	if err != nil {
@@ -82,7 +83,7 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 		}
 		pool.runners = append(pool.runners, gr)
 	}
-	pool.limit = o.maxWorkerRestart
+	pool.limit = o.MaxWorkerRestart
 	if pool.limit < 0 {
 		pool.limit = 4 * len(pool.runners) // pytest-xdist's default
 	}
@@ -94,21 +95,21 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 // workers unless only --tx was given.
 func (r *testRun) workerSpecs() ([]gateway.Spec, error) {
 	o := r.opts
-	specTexts := append([]string(nil), o.txSpecs...)
-	if o.workers > 0 && (len(o.txSpecs) == 0 || o.workersExplicit) {
-		specTexts = append(specTexts, strconv.Itoa(o.workers)+"*popen")
+	specTexts := append([]string(nil), o.TxSpecs...)
+	if o.Workers > 0 && (len(o.TxSpecs) == 0 || o.WorkersExplicit) {
+		specTexts = append(specTexts, strconv.Itoa(o.Workers)+"*popen")
 	}
 	specs, err := gateway.ParseSpecs(specTexts)
 	if err != nil {
-		return nil, &usageError{msg: "godist: --tx: " + err.Error()}
+		return nil, &report.UsageError{Err: fmt.Errorf("godist: --tx: %w", err)}
 	}
 	return specs, nil
 }
 
 // workerCount is how many workers startWorkers will open.
 func (r *testRun) workerCount() int {
-	if r.opts.dist == distNo {
-		return max(r.opts.buildP, 1)
+	if r.opts.Dist == DistNo {
+		return max(r.opts.BuildP, 1)
 	}
 	specs, _ := r.workerSpecs()
 	return len(specs)

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"cmp"
@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/godist/godist/bundle"
@@ -21,58 +19,21 @@ import (
 	"github.com/godist/godist/scheduler"
 )
 
-// runTests is `godist [flags] [packages]`: go test, distributed.
-func runTests(args []string, stdout, stderr io.Writer) int {
-	o, err := parseArgs(args)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return report.ExitUsage
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	// The first SIGINT or SIGTERM stops the run: workers kill their test
-	// processes, what finished is reported. The second one ends godist at
-	// once (the default action): workers see their controller go and kill
-	// what they run; local test processes die with godist (Pdeathsig).
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	var got os.Signal
-	var sigMu sync.Mutex
-	stopped := make(chan struct{})
-	var sigWG sync.WaitGroup
-	sigWG.Add(1)
-	go func() {
-		defer sigWG.Done()
-		select {
-		case sig := <-sigs:
-			sigMu.Lock()
-			got = sig
-			sigMu.Unlock()
-			signal.Reset(os.Interrupt, syscall.SIGTERM)
-			fmt.Fprintf(stderr, "godist: %v: stopping (again to quit at once)\n", sig)
-			cancel()
-		case <-stopped:
-		}
-	}()
-	r := &testRun{opts: o, stdout: stdout, stderr: stderr}
-	code := r.run(ctx)
-	close(stopped)
-	sigWG.Wait()
-	signal.Stop(sigs)
-	sigMu.Lock()
-	defer sigMu.Unlock()
-	switch got {
-	case os.Interrupt:
-		return 130 // what a shell expects after Ctrl-C
-	case syscall.SIGTERM:
-		return 143
-	}
-	return code
+// Run is one `godist [flags] [packages]`: it loads the packages, discovers
+// and plans their tests, builds the test binaries while it starts the
+// workers, dispatches the tests to them, and reports the merged results on
+// stdout and stderr as go test would; then it records the durations in the
+// history and writes the stats. It returns go test's exit status for the
+// run. ctx ending stops the run: test processes are killed, what finished
+// is reported, the rest is reported not run.
+func Run(ctx context.Context, cfg *Config, stdout, stderr io.Writer) int {
+	r := &testRun{opts: cfg, stdout: stdout, stderr: stderr}
+	return r.run(ctx)
 }
 
 // testRun is one `godist ./...`: load, build, plan, dispatch, collect, report.
 type testRun struct {
-	opts           *options
+	opts           *Config
 	stdout, stderr io.Writer
 
 	filter  *scheduler.Filter
@@ -92,7 +53,7 @@ type testRun struct {
 	outstanding map[string]int               // import path -> units not yet finished
 	results     map[string][]collector.Event // import path -> run and result events, for the history
 	startups    map[string][]time.Duration   // import path -> measured process start-ups
-	stats       runStats
+	stats       Stats
 	started     time.Time
 
 	reruns         map[string]int     // "pkg\x00Test" -> reruns so far (--rerun-fails)
@@ -120,7 +81,7 @@ type lane struct {
 	err    error
 }
 
-func (r *testRun) eachMode() bool { return r.opts.dist == distEach }
+func (r *testRun) eachMode() bool { return r.opts.Dist == DistEach }
 
 // makeLanes makes one lane, or one per worker with --dist each.
 func (r *testRun) makeLanes() []*lane {
@@ -137,16 +98,16 @@ func (r *testRun) makeLanes() []*lane {
 func (r *testRun) run(ctx context.Context) int {
 	r.started = time.Now()
 	o := r.opts
-	r.bundles.Extra = o.rsyncDirs
+	r.bundles.Extra = o.RsyncDirs
 	if r.progress = newProgress(r.stdout, o); r.progress != nil {
 		r.stdout, r.stderr = r.progress.wrap(r.stdout), r.progress.wrap(r.stderr)
 	}
 	var err error
-	if r.filter, err = scheduler.NewFilter(o.run, o.skip); err != nil {
+	if r.filter, err = scheduler.NewFilter(o.Run, o.Skip); err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitUsage
 	}
-	pkgs, err := scheduler.Load(ctx, scheduler.LoadConfig{Patterns: o.packages, BuildFlags: o.buildFlags})
+	pkgs, err := scheduler.Load(ctx, scheduler.LoadConfig{Patterns: o.Packages, BuildFlags: o.BuildFlags})
 	if err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitFailed
@@ -182,16 +143,16 @@ func (r *testRun) run(ctx context.Context) int {
 			runnable = append(runnable, pt)
 		}
 	}
-	if o.shardCount > 1 {
+	if o.ShardCount > 1 {
 		// Only this shard's tests; packages only where they have some.
-		runnable = scheduler.Shard(runnable, r.hist, o.shardIndex, o.shardCount)
+		runnable = scheduler.Shard(runnable, r.hist, o.ShardIndex, o.ShardCount)
 		keep := map[string]bool{}
 		for _, pt := range runnable {
 			keep[pt.Pkg.ImportPath] = true
 		}
 		var kept []*scheduler.Package
 		for _, p := range pkgs {
-			if keep[p.ImportPath] || (noTests[p.ImportPath] && o.shardIndex == 0) {
+			if keep[p.ImportPath] || (noTests[p.ImportPath] && o.ShardIndex == 0) {
 				kept = append(kept, p)
 			}
 		}
@@ -200,11 +161,7 @@ func (r *testRun) run(ctx context.Context) int {
 	r.lanes = r.makeLanes()
 	if err := r.openOutput(pkgs, runOrder); err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
-		var uerr *usageError
-		if errors.As(err, &uerr) {
-			return report.ExitUsage
-		}
-		return report.ExitFailed
+		return report.ExitCode(err, nil)
 	}
 	for _, p := range pkgs {
 		if noTests[p.ImportPath] {
@@ -244,7 +201,7 @@ func (r *testRun) run(ctx context.Context) int {
 	r.progress.start(total*len(r.lanes), estimate*time.Duration(len(r.lanes)), r.workerCount())
 	for _, ln := range r.lanes {
 		// A rerun of failed tests comes back like a stall; let it.
-		ln.d = scheduler.NewDispatcher(scheduler.DispatchOptions{MaxStalls: max(3, o.rerunFails+2)})
+		ln.d = scheduler.NewDispatcher(scheduler.DispatchOptions{MaxStalls: max(3, o.RerunFails+2)})
 		ln.units = map[string][]*scheduler.Unit{}
 		for _, u := range units {
 			if ln.suffix != "" {
@@ -291,9 +248,9 @@ func (r *testRun) run(ctx context.Context) int {
 		}()
 		if self, err := os.Executable(); err == nil {
 			// One go test -exec: each binary as soon as it is linked.
-			scheduler.BuildExec(buildCtx, reqs, []string{self}, o.buildP, r.built)
+			scheduler.BuildExec(buildCtx, reqs, []string{self}, o.BuildP, r.built)
 		} else {
-			scheduler.BuildGroups(buildCtx, reqs, early, o.buildP, r.built)
+			scheduler.BuildGroups(buildCtx, reqs, early, o.BuildP, r.built)
 		}
 		r.mu.Lock()
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
@@ -347,7 +304,7 @@ func (r *testRun) run(ctx context.Context) int {
 // plan splits the runnable packages into units for the workers.
 func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
 	opts := scheduler.PlanOptions{Dist: scheduler.DistLoad}
-	if r.opts.dist != distLoad || r.opts.listSet {
+	if r.opts.Dist != DistLoad || r.opts.ListSet {
 		opts.Dist = scheduler.DistLoadPkg
 	}
 	workers := r.workerCount()
@@ -375,10 +332,10 @@ func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
 // -run does not itself reach below the top level.
 func (r *testRun) canSplitSubtests() bool {
 	o := r.opts
-	if o.dist != distLoad || o.listSet || strings.Contains(o.run, "/") {
+	if o.Dist != DistLoad || o.ListSet || strings.Contains(o.Run, "/") {
 		return false
 	}
-	for _, f := range o.testFlags {
+	for _, f := range o.TestFlags {
 		if v, ok := strings.CutPrefix(f, "-test.count="); ok && v != "1" {
 			return false
 		}
@@ -532,15 +489,15 @@ func (r *testRun) end(err error) int {
 		}
 	}
 	if r.coverage != nil {
-		if werr := r.coverage.write(r.opts.coverProfile); werr != nil {
+		if werr := r.coverage.write(r.opts.CoverProfile); werr != nil {
 			fmt.Fprintf(r.stderr, "godist: %v\n", werr)
 			err = werr
 		}
 	}
 	r.writeStats()
 	r.printSlowest()
-	if r.opts.rerunFails > 0 {
-		if flaky := r.flaky(); len(flaky) > 0 && !r.opts.json {
+	if r.opts.RerunFails > 0 {
+		if flaky := r.flaky(); len(flaky) > 0 && !r.opts.JSON {
 			fmt.Fprintf(r.stdout, "godist: %d flaky tests (failed, then passed on a rerun):\n", len(flaky))
 			for _, f := range flaky {
 				fmt.Fprintf(r.stdout, "FLAKY\t%s\n", strings.Replace(f, " ", "\t", 1))
@@ -563,7 +520,7 @@ func (r *testRun) end(err error) int {
 func (r *testRun) buildFlags() []string {
 	var flags []string
 	ldflags := "-s -w"
-	for _, f := range r.opts.buildFlags {
+	for _, f := range r.opts.BuildFlags {
 		if v, ok := strings.CutPrefix(f, "-ldflags="); ok {
 			ldflags = v + " -s -w"
 			continue
@@ -571,14 +528,14 @@ func (r *testRun) buildFlags() []string {
 		flags = append(flags, f)
 	}
 	flags = append(flags, "-ldflags="+ldflags)
-	if r.opts.vetSet {
-		flags = append(flags, "-vet="+r.opts.vet)
+	if r.opts.VetSet {
+		flags = append(flags, "-vet="+r.opts.Vet)
 	}
 	return flags
 }
 
 func (r *testRun) loadHistory() {
-	path := r.opts.historyFile
+	path := r.opts.HistoryFile
 	if path == "" {
 		p, err := scheduler.DefaultHistoryPath()
 		if err == nil {
@@ -594,7 +551,7 @@ func (r *testRun) loadHistory() {
 }
 
 func (r *testRun) saveHistory() {
-	if r.opts.shardCount > 1 {
+	if r.opts.ShardCount > 1 {
 		// Every shard must split by the same history, so no shard writes
 		// it; `godist merge --history FILE` records the merged run.
 		return

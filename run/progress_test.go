@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("output does not take the status line away first: %q", got)
 	}
 	// Not a terminal: no progress at all.
-	if newProgress(&out, &options{}) != nil {
+	if newProgress(&out, &Config{}) != nil {
 		t.Error("progress on a buffer")
 	}
 	var nilp *progress

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"fmt"
@@ -40,9 +40,9 @@ type progress struct {
 }
 
 // newProgress returns nil unless w is a terminal and the run shows text.
-func newProgress(w io.Writer, o *options) *progress {
+func newProgress(w io.Writer, o *Config) *progress {
 	f, ok := w.(*os.File)
-	if !ok || o.json || !term.IsTerminal(int(f.Fd())) || os.Getenv("TERM") == "dumb" {
+	if !ok || o.JSON || !term.IsTerminal(int(f.Fd())) || os.Getenv("TERM") == "dumb" {
 		return nil
 	}
 	return &progress{out: w, running: map[int]string{}, startedAt: time.Now()}

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"bytes"
@@ -50,7 +50,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	watch := newTestWatch(conv, start)
 	req := workers.Request{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
 	runner := x.pool.runner(w)
-	if gr, ok := runner.(*workers.Remote); ok && r.opts.workerAttr {
+	if gr, ok := runner.(*workers.Remote); ok && r.opts.WorkerAttr {
 		conv.SetWorker(gr.Gateway().ID())
 	}
 	if gr, ok := runner.(*workers.Remote); ok && gr.ShipsBundles {
@@ -85,10 +85,10 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		req.Dir = path.Join(dir, bundle.PkgDir, b.PkgRel)
 	}
 	var stopWatchdog func() string
-	if r.opts.testTimeout > 0 {
+	if r.opts.TestTimeout > 0 {
 		kill := make(chan proc.Sig, 1)
 		req.Kill = kill
-		stopWatchdog = watch.watchdog(r.opts.testTimeout, kill)
+		stopWatchdog = watch.watchdog(r.opts.TestTimeout, kill)
 	}
 	r.progress.begin(w, pkg, u.Tests)
 	res, err := runner.Run(ctx, req, watch)
@@ -118,7 +118,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	}
 	reason := ""
 	if overdue != "" {
-		reason = fmt.Sprintf("test %s ran longer than --test-timeout %v: stopped with a goroutine dump", overdue, r.opts.testTimeout)
+		reason = fmt.Sprintf("test %s ran longer than --test-timeout %v: stopped with a goroutine dump", overdue, r.opts.TestTimeout)
 	}
 	pr := conv.Finish(res.ExitCode, reason)
 	if d, ok := watch.startup(); ok {
@@ -147,7 +147,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		// running the same binary again would fail the same way.
 		notRun = nil
 	}
-	if r.opts.failfast && len(pr.Requeue) == 0 && len(pr.NotStarted) > 0 {
+	if r.opts.Failfast && len(pr.Requeue) == 0 && len(pr.NotStarted) > 0 {
 		// The binary's own -test.failfast stopped it: say what it skipped.
 		m.Fail(fmt.Sprintf("godist: -failfast: %d tests not run: %s", len(pr.NotStarted), strings.Join(pr.NotStarted, " ")))
 	}
@@ -161,10 +161,10 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 func (r *testRun) argv(bin string, u *scheduler.Unit, cover string) []string {
 	o := r.opts
 	a := []string{bin}
-	a = append(a, o.testFlags...)
+	a = append(a, o.TestFlags...)
 	switch {
-	case o.listSet:
-		a = append(a, "-test.list="+o.list)
+	case o.ListSet:
+		a = append(a, "-test.list="+o.List)
 	case len(u.Subtests) > 0:
 		// One part of a test split below the top level.
 		a = append(a, "-test.run="+scheduler.SubtestPattern(u.Tests[0], u.Subtests))
@@ -175,15 +175,15 @@ func (r *testRun) argv(bin string, u *scheduler.Unit, cover string) []string {
 	default:
 		a = append(a, "-test.run="+r.filter.RunArg(u.Tests))
 	}
-	a = append(a, "-test.timeout="+o.timeout.String(), "-test.paniconexit0")
+	a = append(a, "-test.timeout="+o.Timeout.String(), "-test.paniconexit0")
 	if cover != "" {
 		a = append(a, "-test.coverprofile="+cover)
 	}
-	if !o.listSet {
+	if !o.ListSet {
 		// Last, so nothing the user passes can turn off the framing.
 		a = append(a, "-test.v=test2json")
 	}
-	return append(a, o.testArgs...)
+	return append(a, o.TestArgs...)
 }
 
 // testWatch passes a process's output through and follows which top-level

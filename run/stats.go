@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"encoding/json"
@@ -10,10 +10,10 @@ import (
 	"github.com/godist/godist/internal/proc"
 )
 
-// runStats is what `godist --stats FILE` writes about a run, for the
+// Stats is what `godist --stats FILE` writes about a run, for the
 // benchmark harness (bench/harness): enough to compute the suite's physical
 // limit from the run's own events.
-type runStats struct {
+type Stats struct {
 	BuildSeconds     float64 `json:"build_seconds"`
 	WorkerStartup    float64 `json:"worker_startup_seconds"`
 	TestProcesses    int     `json:"test_processes"`
@@ -27,7 +27,7 @@ type runStats struct {
 }
 
 func (r *testRun) writeStats() {
-	if r.opts.statsFile == "" {
+	if r.opts.StatsFile == "" {
 		return
 	}
 	r.mu.Lock()
@@ -37,7 +37,7 @@ func (r *testRun) writeStats() {
 		st.ControllerCPU, st.ControllerMaxRSS = cpu.Seconds(), rss
 	}
 	data, _ := json.MarshalIndent(st, "", "  ")
-	if err := os.WriteFile(r.opts.statsFile, append(data, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(r.opts.StatsFile, append(data, '\n'), 0o644); err != nil {
 		fmt.Fprintf(r.stderr, "godist: --stats: %v\n", err)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"fmt"
@@ -22,36 +22,36 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	var out report.Renderer
 	mode := collector.Ordered
 	switch {
-	case o.json:
+	case o.JSON:
 		out = report.NewJSON(r.stdout)
 		mode = collector.Streaming
-	case o.format != "":
-		f, err := report.NewFormatOptions(o.format, r.stdout, r.stderr, report.FormatOptions{Summary: testjson.SummarizeAll})
+	case o.Format != "":
+		f, err := report.NewFormatOptions(o.Format, r.stdout, r.stderr, report.FormatOptions{Summary: testjson.SummarizeAll})
 		if err != nil {
-			return &usageError{msg: "godist: --format: " + err.Error()}
+			return &report.UsageError{Err: fmt.Errorf("godist: --format: %w", err)}
 		}
 		out = f
 	default:
 		out = report.NewTextOptions(r.stdout, r.stderr, report.TextOptions{
-			Verbose: o.verbose || o.listSet, // go test shows -list output like -v output
+			Verbose: o.Verbose || o.ListSet, // go test shows -list output like -v output
 			// go test with no package arguments prints differently.
-			LocalDir: !o.explicitPackages,
+			LocalDir: !o.ExplicitPackages,
 		})
 	}
 	renderers := []report.Renderer{r.status, out}
-	if o.summary && o.format == "" && !o.json {
+	if o.Summary && o.Format == "" && !o.JSON {
 		// gotestsum's end-of-run summary after go test's text.
 		renderers = append(renderers, report.NewSummary(r.stdout, testjson.SummarizeAll))
 	}
-	if o.jsonFile != "" {
-		f, err := r.createFile(o.jsonFile)
+	if o.JSONFile != "" {
+		f, err := r.createFile(o.JSONFile)
 		if err != nil {
 			return err
 		}
 		renderers = append(renderers, report.NewJSON(f))
 	}
-	if o.junitFile != "" {
-		f, err := r.createFile(o.junitFile)
+	if o.JUnitFile != "" {
+		f, err := r.createFile(o.JUnitFile)
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	r.mergers = map[string]*collector.Merger{}
 	for _, key := range names {
 		m := collector.NewMerger(key, nil, r.seq.Emit)
-		if o.rerunFails > 0 {
+		if o.RerunFails > 0 {
 			m.SetReruns()
 		}
 		r.mergers[key] = m
@@ -97,7 +97,7 @@ func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]st
 	r.lastOutcome = map[string]string{}
 	r.startups = map[string][]time.Duration{}
 	r.splitTops = map[string]bool{}
-	if o.coverProfile != "" {
+	if o.CoverProfile != "" {
 		r.coverage = newCoverMerger()
 	}
 	return nil
@@ -164,7 +164,7 @@ func (r *testRun) noteBusy(w int, d time.Duration, tests int) {
 // printWorkers prints a utilisation line per worker after a --format
 // summary: busy time and share of the run, processes, tests, restarts.
 func (r *testRun) printWorkers(elapsed time.Duration, restarts int) {
-	if r.opts.format == "" {
+	if r.opts.Format == "" {
 		return
 	}
 	r.mu.Lock()
@@ -183,7 +183,7 @@ func (r *testRun) printWorkers(elapsed time.Duration, restarts int) {
 // printSlowest lists the --slowest N top-level tests, like gotestsum's
 // tool slowest, after the run's output (not in -json mode: stdout is JSON).
 func (r *testRun) printSlowest() {
-	if r.opts.slowest == 0 || r.opts.json {
+	if r.opts.Slowest == 0 || r.opts.JSON {
 		return
 	}
 	type slow struct {
@@ -209,8 +209,8 @@ func (r *testRun) printSlowest() {
 		}
 		return strings.Compare(a.name, b.name)
 	})
-	fmt.Fprintf(r.stdout, "godist: %d slowest tests:\n", min(r.opts.slowest, len(all)))
-	for _, s := range all[:min(r.opts.slowest, len(all))] {
+	fmt.Fprintf(r.stdout, "godist: %d slowest tests:\n", min(r.opts.Slowest, len(all)))
+	for _, s := range all[:min(r.opts.Slowest, len(all))] {
 		fmt.Fprintf(r.stdout, "%8.2fs  %s\n", s.secs, s.name)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package run
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 // rerunsFor picks the failed top-level tests of pkg that --rerun-fails
 // runs again, and notes them as flaky candidates.
 func (r *testRun) rerunsFor(pkg string, failed []string) []string {
-	if r.opts.rerunFails == 0 || len(failed) == 0 {
+	if r.opts.RerunFails == 0 || len(failed) == 0 {
 		return nil
 	}
 	r.mu.Lock()
@@ -17,7 +17,7 @@ func (r *testRun) rerunsFor(pkg string, failed []string) []string {
 	var again []string
 	for _, name := range failed {
 		key := pkg + "\x00" + name
-		if r.reruns[key] < r.opts.rerunFails {
+		if r.reruns[key] < r.opts.RerunFails {
 			r.reruns[key]++
 			again = append(again, name)
 		}
@@ -63,7 +63,7 @@ func (r *testRun) countFailures(n int) {
 	r.failedTests += n
 	total := r.failedTests
 	r.mu.Unlock()
-	if (r.opts.failfast && total > 0) || (r.opts.maxFail > 0 && total >= r.opts.maxFail) {
+	if (r.opts.Failfast && total > 0) || (r.opts.MaxFail > 0 && total >= r.opts.MaxFail) {
 		r.stopScheduling()
 	}
 }

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/godist/godist/report"
+	"github.com/godist/godist/run"
+)
+
+// runTests is `godist [flags] [packages]`: go test, distributed.
+func runTests(args []string, stdout, stderr io.Writer) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return report.ExitUsage
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first SIGINT or SIGTERM stops the run: workers kill their test
+	// processes, what finished is reported. The second one ends godist at
+	// once (the default action): workers see their controller go and kill
+	// what they run; local test processes die with godist (Pdeathsig).
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var got os.Signal
+	var sigMu sync.Mutex
+	stopped := make(chan struct{})
+	var sigWG sync.WaitGroup
+	sigWG.Add(1)
+	go func() {
+		defer sigWG.Done()
+		select {
+		case sig := <-sigs:
+			sigMu.Lock()
+			got = sig
+			sigMu.Unlock()
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			fmt.Fprintf(stderr, "godist: %v: stopping (again to quit at once)\n", sig)
+			cancel()
+		case <-stopped:
+		}
+	}()
+	code := run.Run(ctx, o, stdout, stderr)
+	close(stopped)
+	sigWG.Wait()
+	signal.Stop(sigs)
+	sigMu.Lock()
+	defer sigMu.Unlock()
+	switch got {
+	case os.Interrupt:
+		return 130 // what a shell expects after Ctrl-C
+	case syscall.SIGTERM:
+		return 143
+	}
+	return code
+}

@@ -1,0 +1,76 @@
+package run
+
+import (
+	"runtime"
+	"time"
+)
+
+// DistMode is --dist.
+type DistMode string
+
+const (
+	DistLoad    DistMode = "load"
+	DistLoadPkg DistMode = "loadpkg"
+	DistEach    DistMode = "each"
+	DistNo      DistMode = "no"
+)
+
+// Config is one run: what `godist [flags] [packages] [-args ...]` says.
+// Start from DefaultConfig.
+type Config struct {
+	Packages         []string
+	ExplicitPackages bool // packages named on the command line (not local directory mode)
+
+	Verbose      bool
+	JSON         bool
+	List         string
+	ListSet      bool
+	Vet          string
+	VetSet       bool
+	CoverProfile string
+	BuildP       int
+
+	Run, Skip string
+	Failfast  bool
+	Timeout   time.Duration
+
+	BuildFlags []string // for go test -c / go list
+	TestFlags  []string // -test.X=V for each process, in command-line order
+	TestArgs   []string // after -args
+
+	Workers         int      // -n
+	WorkersExplicit bool     // -n given on the command line
+	TxSpecs         []string // --tx
+	Dist            DistMode // --dist
+	DistSet         bool     // --dist given: no go test path for small suites
+	HistoryFile     string   // --history
+	RsyncDirs       []string // --rsyncdir: more directories for test bundles
+	StatsFile       string   // --stats: run figures for the benchmark harness
+
+	Format    string // --format: a gotestsum format name
+	JSONFile  string // --jsonfile: the merged JSON stream, whatever the terminal shows
+	JUnitFile string // --junitfile: JUnit XML like gotestsum's
+
+	TestTimeout      time.Duration // --test-timeout: per top-level test
+	MaxFail          int           // --maxfail: stop scheduling after this many failed tests (0: never)
+	MaxWorkerRestart int           // --max-worker-restart (-1: 4 × workers, xdist's default)
+	RerunFails       int           // --rerun-fails[=N]: rerun failed tests up to N times
+	Slowest          int           // --slowest N: list the N slowest tests at the end
+	Summary          bool          // --summary: gotestsum's summary after go test's text
+	WorkerAttr       bool          // --worker-attr: report the worker of each test (attr events)
+	ShardIndex       int           // --shard I/N: 0-based I
+	ShardCount       int           // --shard I/N: N (0: no sharding)
+}
+
+// DefaultConfig is a run with go test's defaults and godist's: a worker
+// per CPU, --dist load, -timeout 10m, worker attribution on.
+func DefaultConfig() *Config {
+	return &Config{
+		Dist:             DistLoad,
+		MaxWorkerRestart: -1,
+		WorkerAttr:       true,
+		Workers:          runtime.NumCPU(),
+		Timeout:          10 * time.Minute,
+		BuildP:           runtime.GOMAXPROCS(0),
+	}
+}
