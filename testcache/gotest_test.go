@@ -184,6 +184,12 @@ func TestYoung(t *testing.T) {
 		}
 	}
 
+	// -list is a cacheable flag, but the binary writes no testlog.
+	fx.both("-list", "./p", false, "-list=.")
+	if d, err := fx.sim("./p", "-list=."); d != notStored {
+		t.Errorf("-list: sim %s (%v), want %s", d, err, notStored)
+	}
+
 	fx.both("failing package", "./fail", false)
 	fx.both("failing package again", "./fail", false)
 
