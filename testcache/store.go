@@ -353,8 +353,18 @@ func (c *Cache) Clean() error {
 	if err := c.write(c.expirePath(), []byte(stamp)); err != nil {
 		return fmt.Errorf("testcache: clean: %w", err)
 	}
+	// Each tree is renamed away first, in one step, so a concurrent Put
+	// loses at most the directory it is renaming into, and redoes it.
 	for _, sub := range []string{"inputs", "results"} {
-		os.RemoveAll(filepath.Join(c.dir, sub))
+		trash := filepath.Join(c.dir, sub+".deleting-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+		if os.Rename(filepath.Join(c.dir, sub), trash) == nil {
+			os.RemoveAll(trash)
+		}
+	}
+	// What an interrupted Clean left.
+	old, _ := filepath.Glob(filepath.Join(c.dir, "*.deleting-*"))
+	for _, o := range old {
+		os.RemoveAll(o)
 	}
 	return nil
 }
