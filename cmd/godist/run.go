@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/godist/godist/collector"
+	"github.com/godist/godist/gotool"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
 )
@@ -145,7 +146,7 @@ func (r *testRun) run(ctx context.Context) int {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitUsage
 	}
-	pkgs, err := scheduler.Load(ctx, scheduler.LoadConfig{Patterns: o.packages, BuildFlags: o.buildFlags})
+	pkgs, err := gotool.Load(ctx, gotool.LoadConfig{Patterns: o.packages, BuildFlags: o.buildFlags})
 	if err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitFailed
@@ -188,7 +189,7 @@ func (r *testRun) run(ctx context.Context) int {
 		for _, pt := range runnable {
 			keep[pt.Pkg.ImportPath] = true
 		}
-		var kept []*scheduler.Package
+		var kept []*gotool.Package
 		for _, p := range pkgs {
 			if keep[p.ImportPath] || (noTests[p.ImportPath] && o.shardIndex == 0) {
 				kept = append(kept, p)
@@ -259,11 +260,11 @@ func (r *testRun) run(ctx context.Context) int {
 	for _, u := range units {
 		work[u.Pkg.ImportPath] += u.Estimate
 	}
-	var reqs []scheduler.BuildRequest
+	var reqs []gotool.BuildRequest
 	for _, pt := range runnable {
-		reqs = append(reqs, scheduler.BuildRequest{Pkg: pt.Pkg, OutDir: r.workDir, BuildFlags: r.buildFlags()})
+		reqs = append(reqs, gotool.BuildRequest{Pkg: pt.Pkg, OutDir: r.workDir, BuildFlags: r.buildFlags()})
 	}
-	slices.SortStableFunc(reqs, func(a, b scheduler.BuildRequest) int {
+	slices.SortStableFunc(reqs, func(a, b gotool.BuildRequest) int {
 		return cmp.Compare(work[b.Pkg.ImportPath], work[a.Pkg.ImportPath])
 	})
 	// Packages with seconds of tests are worth a go command of their own,
@@ -290,9 +291,9 @@ func (r *testRun) run(ctx context.Context) int {
 		}()
 		if self, err := os.Executable(); err == nil {
 			// One go test -exec: each binary as soon as it is linked.
-			scheduler.BuildExec(buildCtx, reqs, []string{self}, o.buildP, r.built)
+			gotool.BuildExec(buildCtx, reqs, []string{self}, o.buildP, r.built)
 		} else {
-			scheduler.BuildGroups(buildCtx, reqs, early, o.buildP, r.built)
+			gotool.BuildGroups(buildCtx, reqs, early, o.buildP, r.built)
 		}
 		r.mu.Lock()
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
@@ -387,7 +388,7 @@ func (r *testRun) canSplitSubtests() bool {
 
 // built receives one build result: a failure is reported at once, a binary
 // releases the package's units to the workers.
-func (r *testRun) built(res scheduler.BuildResult) {
+func (r *testRun) built(res gotool.BuildResult) {
 	pkg := res.Pkg.ImportPath
 	if res.Err == nil && !res.NoTestFiles {
 		r.mu.Lock()

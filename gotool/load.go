@@ -1,4 +1,4 @@
-package scheduler
+package gotool
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Package, error) {
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("scheduler: load: %w: %v: %s", ErrGoList, err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, fmt.Errorf("gotool: load: %w: %v: %s", ErrGoList, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	var pkgs []*Package
 	dec := json.NewDecoder(&stdout)
@@ -106,7 +106,7 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Package, error) {
 		if err := dec.Decode(&lp); err == io.EOF {
 			break
 		} else if err != nil {
-			return nil, fmt.Errorf("scheduler: load: decode go list output: %w", err)
+			return nil, fmt.Errorf("gotool: load: decode go list output: %w", err)
 		}
 		p := &Package{
 			ImportPath:   lp.ImportPath,
