@@ -146,7 +146,11 @@ func (r *testRun) run(ctx context.Context) int {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitUsage
 	}
-	pkgs, err := gotool.Load(ctx, gotool.LoadConfig{Patterns: o.packages, BuildFlags: o.buildFlags})
+	pkgs, err := gotool.Load(ctx, gotool.LoadConfig{Patterns: o.packages, BuildFlags: o.buildFlags, Stderr: r.stderr})
+	if errors.Is(err, gotool.ErrNoPackages) {
+		fmt.Fprintln(r.stderr, gotool.ErrNoPackages) // go test's words
+		return report.ExitFailed
+	}
 	if err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitFailed
