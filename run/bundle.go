@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/godist/godist/scheduler"
+	"github.com/godist/godist/gotool"
 )
 
 // hostPlatform is the controller's GOOS/GOARCH.
@@ -17,7 +17,7 @@ var hostPlatform = runtime.GOOS + "/" + runtime.GOARCH
 
 // crossBuild builds pkg's test binary for another platform ("linux/386"),
 // once per run, for workers of that platform.
-func (r *testRun) crossBuild(ctx context.Context, pkg *scheduler.Package, platform string) (string, error) {
+func (r *testRun) crossBuild(ctx context.Context, pkg *gotool.Package, platform string) (string, error) {
 	r.mu.Lock()
 	if r.cross == nil {
 		r.cross = map[string]*crossOnce{}
@@ -34,7 +34,7 @@ func (r *testRun) crossBuild(ctx context.Context, pkg *scheduler.Package, platfo
 		if o.err = os.MkdirAll(out, 0o755); o.err != nil {
 			return
 		}
-		res := scheduler.Build(ctx, scheduler.BuildRequest{Pkg: pkg, OutDir: out, BuildFlags: r.buildFlags(),
+		res := gotool.Build(ctx, gotool.BuildRequest{Pkg: pkg, OutDir: out, BuildFlags: r.buildFlags(),
 			Env: append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch)})
 		if res.Err != nil {
 			o.err = fmt.Errorf("building %s for %s: %v\n%s", pkg.ImportPath, platform, res.Err, res.Output)

@@ -11,12 +11,12 @@ import (
 	"gotest.tools/gotestsum/testjson"
 
 	"github.com/godist/godist/collector"
+	"github.com/godist/godist/gotool"
 	"github.com/godist/godist/report"
-	"github.com/godist/godist/scheduler"
 )
 
 // openOutput sets up the renderers and one merger per package.
-func (r *testRun) openOutput(pkgs []*scheduler.Package, runOrder map[string][]string) error {
+func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]string) error {
 	o := r.opts
 	r.status = &report.Status{}
 	var out report.Renderer

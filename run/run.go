@@ -15,6 +15,7 @@ import (
 
 	"github.com/godist/godist/bundle"
 	"github.com/godist/godist/collector"
+	"github.com/godist/godist/gotool"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
 )
@@ -107,7 +108,11 @@ func (r *testRun) run(ctx context.Context) int {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitUsage
 	}
-	pkgs, err := scheduler.Load(ctx, scheduler.LoadConfig{Patterns: o.Packages, BuildFlags: o.BuildFlags})
+	pkgs, err := gotool.Load(ctx, gotool.LoadConfig{Patterns: o.Packages, BuildFlags: o.BuildFlags, Stderr: r.stderr})
+	if errors.Is(err, gotool.ErrNoPackages) {
+		fmt.Fprintln(r.stderr, gotool.ErrNoPackages) // go test's words
+		return report.ExitFailed
+	}
 	if err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitFailed
@@ -150,7 +155,7 @@ func (r *testRun) run(ctx context.Context) int {
 		for _, pt := range runnable {
 			keep[pt.Pkg.ImportPath] = true
 		}
-		var kept []*scheduler.Package
+		var kept []*gotool.Package
 		for _, p := range pkgs {
 			if keep[p.ImportPath] || (noTests[p.ImportPath] && o.ShardIndex == 0) {
 				kept = append(kept, p)
@@ -217,11 +222,11 @@ func (r *testRun) run(ctx context.Context) int {
 	for _, u := range units {
 		work[u.Pkg.ImportPath] += u.Estimate
 	}
-	var reqs []scheduler.BuildRequest
+	var reqs []gotool.BuildRequest
 	for _, pt := range runnable {
-		reqs = append(reqs, scheduler.BuildRequest{Pkg: pt.Pkg, OutDir: r.workDir, BuildFlags: r.buildFlags()})
+		reqs = append(reqs, gotool.BuildRequest{Pkg: pt.Pkg, OutDir: r.workDir, BuildFlags: r.buildFlags()})
 	}
-	slices.SortStableFunc(reqs, func(a, b scheduler.BuildRequest) int {
+	slices.SortStableFunc(reqs, func(a, b gotool.BuildRequest) int {
 		return cmp.Compare(work[b.Pkg.ImportPath], work[a.Pkg.ImportPath])
 	})
 	// Packages with seconds of tests are worth a go command of their own,
@@ -248,9 +253,9 @@ func (r *testRun) run(ctx context.Context) int {
 		}()
 		if self, err := os.Executable(); err == nil {
 			// One go test -exec: each binary as soon as it is linked.
-			scheduler.BuildExec(buildCtx, reqs, []string{self}, o.BuildP, r.built)
+			gotool.BuildExec(buildCtx, reqs, []string{self}, o.BuildP, r.built)
 		} else {
-			scheduler.BuildGroups(buildCtx, reqs, early, o.BuildP, r.built)
+			gotool.BuildGroups(buildCtx, reqs, early, o.BuildP, r.built)
 		}
 		r.mu.Lock()
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
@@ -345,7 +350,7 @@ func (r *testRun) canSplitSubtests() bool {
 
 // built receives one build result: a failure is reported at once, a binary
 // releases the package's units to the workers.
-func (r *testRun) built(res scheduler.BuildResult) {
+func (r *testRun) built(res gotool.BuildResult) {
 	pkg := res.Pkg.ImportPath
 	if res.Err == nil && !res.NoTestFiles {
 		r.mu.Lock()

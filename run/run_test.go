@@ -18,15 +18,15 @@ import (
 
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/gateway"
+	"github.com/godist/godist/gotool"
 	"github.com/godist/godist/report"
-	"github.com/godist/godist/scheduler"
 )
 
 // The test binary doubles as godist's popen worker and as its go test
 // -exec build shim, so a whole run happens inside `go test`, under -race
 // and goleak.
 func TestMain(m *testing.M) {
-	scheduler.MainIfBuildShim()
+	gotool.MainIfBuildShim()
 	gateway.MainIfWorker()
 	goleak.VerifyTestMain(m)
 }

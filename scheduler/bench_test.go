@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/godist/godist/gotool"
 )
 
 // benchWorld is 100 packages of 1000 tests each (100 000 tests) with a
@@ -41,7 +43,7 @@ func BenchmarkPlan100k(b *testing.B) {
 func BenchmarkDispatch100k(b *testing.B) {
 	const n = 100000
 	units := make([]*Unit, n)
-	pkg := &Package{ImportPath: "p"}
+	pkg := &gotool.Package{ImportPath: "p"}
 	for i := range units {
 		units[i] = &Unit{ID: i, Pkg: pkg, Tests: []string{"T"}, TestEstimates: []time.Duration{time.Duration(i % 977)}, Estimate: time.Duration(i % 977)}
 	}

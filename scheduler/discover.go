@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/godist/godist/gotool"
 )
 
 // Kind is the kind of a top-level test function.
@@ -45,7 +47,7 @@ type TestFunc struct {
 
 // PackageTests is what Discover found in one package.
 type PackageTests struct {
-	Pkg *Package
+	Pkg *gotool.Package
 	// Funcs in the order the test binary runs them: tests (in-package files
 	// sorted by name, then external _test files), fuzz targets, examples.
 	// A name may occur twice (once in the package, once in its _test
@@ -67,7 +69,7 @@ func (e *SetupError) Error() string { return e.Pos + ": " + e.Msg }
 // Discover parses the package's test files (no type checking) and returns
 // its top-level tests, fuzz targets and runnable examples, following the
 // rules of cmd/go's test main generator.
-func Discover(pkg *Package) (*PackageTests, error) {
+func Discover(pkg *gotool.Package) (*PackageTests, error) {
 	pt := &PackageTests{Pkg: pkg}
 	var tests, fuzz, examples []TestFunc
 	fset := token.NewFileSet()

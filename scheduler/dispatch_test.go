@@ -8,10 +8,12 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/godist/godist/gotool"
 )
 
 func unit(ip string, est time.Duration, tests ...string) *Unit {
-	u := &Unit{Pkg: &Package{ImportPath: ip}, Tests: tests, Estimate: est}
+	u := &Unit{Pkg: &gotool.Package{ImportPath: ip}, Tests: tests, Estimate: est}
 	for range tests {
 		u.TestEstimates = append(u.TestEstimates, est/time.Duration(len(tests)))
 	}

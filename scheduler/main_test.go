@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/godist/godist/gotool"
 )
 
 // testTempDir holds binaries shared by several tests.
 var testTempDir string
 
 func TestMain(m *testing.M) {
-	MainIfBuildShim() // the test binary is BuildExec's shim in TestBuildExecMatchesBuild
 	dir, err := os.MkdirTemp("", "scheduler-test-")
 	if err != nil {
 		panic(err)
@@ -49,17 +50,17 @@ func fixtureEnv() []string {
 
 var (
 	loadOnce sync.Once
-	loaded   map[string]*Package
+	loaded   map[string]*gotool.Package
 	loadErr  error
 )
 
 // fixturePkgs loads all fixture packages once per test process.
-func fixturePkgs(t testing.TB) map[string]*Package {
+func fixturePkgs(t testing.TB) map[string]*gotool.Package {
 	t.Helper()
 	loadOnce.Do(func() {
-		pkgs, err := Load(context.Background(), LoadConfig{Dir: fixtureDir(t), Patterns: []string{"./..."}, Env: fixtureEnv()})
+		pkgs, err := gotool.Load(context.Background(), gotool.LoadConfig{Dir: fixtureDir(t), Patterns: []string{"./..."}, Env: fixtureEnv()})
 		loadErr = err
-		loaded = map[string]*Package{}
+		loaded = map[string]*gotool.Package{}
 		for _, p := range pkgs {
 			loaded[p.ImportPath] = p
 		}

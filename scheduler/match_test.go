@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/godist/godist/gotool"
 )
 
 func TestSplitPattern(t *testing.T) {
@@ -71,7 +73,7 @@ func TestNewFilterInvalid(t *testing.T) {
 
 var (
 	aBinOnce sync.Once
-	aBin     BuildResult
+	aBin     gotool.BuildResult
 )
 
 // fixtureBinary builds example.com/mod/a's test binary once (vet off: the
@@ -79,7 +81,7 @@ var (
 func fixtureBinary(t *testing.T) string {
 	t.Helper()
 	aBinOnce.Do(func() {
-		aBin = Build(context.Background(), BuildRequest{
+		aBin = gotool.Build(context.Background(), gotool.BuildRequest{
 			Pkg: fixturePkgs(t)["example.com/mod/a"], Dir: fixtureDir(t), OutDir: testTempDir,
 			BuildFlags: []string{"-vet=off"}, Env: fixtureEnv(),
 		})

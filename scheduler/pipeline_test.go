@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/godist/godist/collector"
+	"github.com/godist/godist/gotool"
 )
 
 // localExecutor runs units as real processes on this machine, the way a
@@ -105,7 +106,7 @@ func runPipeline(t *testing.T, patterns, buildFlags []string, run, skip string, 
 	t.Helper()
 	ctx := context.Background()
 	start := time.Now()
-	pkgs, err := Load(ctx, LoadConfig{Dir: fixtureDir(t), Patterns: patterns, BuildFlags: buildFlags, Env: fixtureEnv()})
+	pkgs, err := gotool.Load(ctx, gotool.LoadConfig{Dir: fixtureDir(t), Patterns: patterns, BuildFlags: buildFlags, Env: fixtureEnv()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,9 +130,9 @@ func runPipeline(t *testing.T, patterns, buildFlags []string, run, skip string, 
 	e := &localExecutor{filter: f, hist: hist, bins: map[string]string{}, started: map[string]int{}}
 	d := NewDispatcher(DispatchOptions{})
 	out := t.TempDir()
-	var reqs []BuildRequest
+	var reqs []gotool.BuildRequest
 	for _, p := range pkgs {
-		reqs = append(reqs, BuildRequest{Pkg: p, Dir: fixtureDir(t), OutDir: out, BuildFlags: buildFlags, Env: fixtureEnv()})
+		reqs = append(reqs, gotool.BuildRequest{Pkg: p, Dir: fixtureDir(t), OutDir: out, BuildFlags: buildFlags, Env: fixtureEnv()})
 	}
 	var firstReady time.Time
 	var wg sync.WaitGroup
@@ -139,7 +140,7 @@ func runPipeline(t *testing.T, patterns, buildFlags []string, run, skip string, 
 	go func() {
 		defer wg.Done()
 		defer d.CloseAdd()
-		BuildAll(ctx, reqs, 0, func(r BuildResult) {
+		gotool.BuildAll(ctx, reqs, 0, func(r gotool.BuildResult) {
 			if r.Err != nil {
 				t.Errorf("build %s: %v\n%s", r.Pkg.ImportPath, r.Err, r.Output)
 				return
@@ -184,7 +185,7 @@ func TestPipelineSlowPackage(t *testing.T) {
 	// Baseline: go test's way, one process running the package's tests in
 	// sequence (binary prebuilt, so only running is compared).
 	pkg := fixturePkgs(t)["example.com/mod/slow"]
-	r := Build(ctx, BuildRequest{Pkg: pkg, Dir: fixtureDir(t), OutDir: t.TempDir(), Env: fixtureEnv()})
+	r := gotool.Build(ctx, gotool.BuildRequest{Pkg: pkg, Dir: fixtureDir(t), OutDir: t.TempDir(), Env: fixtureEnv()})
 	if r.Err != nil {
 		t.Fatal(r.Err, r.Output)
 	}
@@ -227,7 +228,7 @@ func TestPipelineTinyTests(t *testing.T) {
 	}
 	ctx := context.Background()
 	pkg := fixturePkgs(t)["example.com/mod/tiny"]
-	r := Build(ctx, BuildRequest{Pkg: pkg, Dir: fixtureDir(t), OutDir: t.TempDir(), Env: fixtureEnv()})
+	r := gotool.Build(ctx, gotool.BuildRequest{Pkg: pkg, Dir: fixtureDir(t), OutDir: t.TempDir(), Env: fixtureEnv()})
 	if r.Err != nil {
 		t.Fatal(r.Err, r.Output)
 	}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/godist/godist/gotool"
 )
 
 // Dist is godist's --dist mode as far as planning goes.
@@ -34,7 +36,7 @@ func ParseDist(s string) (Dist, error) {
 // top-level tests (run it with -test.run=Filter.RunArg(u.Tests)).
 type Unit struct {
 	ID  int // unique within one Plan and its requeues
-	Pkg *Package
+	Pkg *gotool.Package
 	// Tests are top-level names in run order. Empty: run the binary with
 	// no test selected (the package has test files but -run selects
 	// nothing, or it has none); go test does the same and prints

@@ -7,11 +7,13 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/godist/godist/gotool"
 )
 
 // fakePkg makes a PackageTests with n tests named prefix0..prefixN-1.
 func fakePkg(ip string, names ...string) *PackageTests {
-	pt := &PackageTests{Pkg: &Package{ImportPath: ip, TestGoFiles: []string{"x_test.go"}}}
+	pt := &PackageTests{Pkg: &gotool.Package{ImportPath: ip, TestGoFiles: []string{"x_test.go"}}}
 	for _, n := range names {
 		pt.Funcs = append(pt.Funcs, TestFunc{Name: n, Kind: KindTest})
 	}

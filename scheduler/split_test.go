@@ -4,10 +4,12 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/godist/godist/gotool"
 )
 
 func TestSplitSubtests(t *testing.T) {
-	pkg := &Package{ImportPath: "example.com/p"}
+	pkg := &gotool.Package{ImportPath: "example.com/p"}
 	pt := &PackageTests{Pkg: pkg, Funcs: []TestFunc{{Name: "TestBig"}, {Name: "TestSmall"}, {Name: "TestSlashes"}}}
 	h := NewHistory("")
 	h.Record(pkg.ImportPath, ProcessResult{Startup: time.Millisecond, Tests: []TestResult{

@@ -16,12 +16,12 @@ import (
 	"os"
 
 	"github.com/godist/godist/gateway"
-	"github.com/godist/godist/scheduler"
+	"github.com/godist/godist/gotool"
 )
 
 func main() {
 	gateway.MainIfWorker()
-	scheduler.MainIfBuildShim()                  // run by our own go test -exec (scheduler.BuildExec)
+	gotool.MainIfBuildShim()                     // run by our own go test -exec (gotool.BuildExec)
 	gateway.DefaultOptions.WorkerFor = workerFor // selfbuild.go: ssh hosts of another platform
 	os.Exit(command(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

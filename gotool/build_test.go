@@ -1,4 +1,4 @@
-package scheduler
+package gotool
 
 import (
 	"context"
@@ -58,7 +58,7 @@ func TestBuildAll(t *testing.T) {
 		if r.Err != nil || r.Binary == "" {
 			t.Fatalf("%s: %v %s", ip, r.Err, r.Output)
 		}
-		got, err := exec.Command(r.Binary, "-test.v=test2json", "-test.run="+RunPattern([]string{test})).CombinedOutput()
+		got, err := exec.Command(r.Binary, "-test.v=test2json", "-test.run=^"+test+"$").CombinedOutput()
 		if err != nil || !strings.Contains(string(got), "--- PASS: "+test) {
 			t.Errorf("%s: %v\n%s", ip, err, got)
 		}

@@ -1,4 +1,4 @@
-package scheduler
+package gotool
 
 import (
 	"bytes"
@@ -111,6 +111,10 @@ func Build(ctx context.Context, req BuildRequest) (res BuildResult) {
 		res.NoTestFiles = true
 		return res
 	}
+	if req.Pkg.Error != nil && strings.Contains(req.Pkg.ImportPath, "...") {
+		res.patternFailure()
+		return res
+	}
 	gocmd := req.GoCmd
 	if gocmd == "" {
 		gocmd = "go"
@@ -144,6 +148,23 @@ func Build(ctx context.Context, req BuildRequest) (res BuildResult) {
 	}
 	res.Binary = out
 	return res
+}
+
+// patternFailure reports a pattern go list could not expand (its "package"
+// is the pattern, with the error) in go test's words. Handing the pattern
+// to go test -c would build the packages it did match as well, or refuse
+// -o with several packages.
+func (res *BuildResult) patternFailure() {
+	ip, msg := res.Pkg.ImportPath, res.Pkg.Error.Error()
+	res.Output = "# " + ip + "\n" + msg + "\n"
+	res.BuildEvents = []collector.Event{
+		{ImportPath: ip, Action: "build-output", Output: "# " + ip + "\n"},
+		{ImportPath: ip, Action: "build-output", Output: msg + "\n"},
+		{ImportPath: ip, Action: "build-fail"},
+	}
+	res.FailedBuild = ip
+	res.SetupFailed = true
+	res.Err = &BuildError{ImportPath: ip, Output: res.Output, Err: res.Pkg.Error}
 }
 
 // BuildAll builds reqs with at most concurrency (<=0: runtime.NumCPU())

@@ -1,4 +1,4 @@
-package scheduler
+package gotool
 
 import (
 	"bytes"
@@ -19,6 +19,9 @@ type LoadConfig struct {
 	BuildFlags []string // -tags, -mod, -race, ... as for Build; -vet is dropped (go list rejects it)
 	Env        []string // full environment for the go command; nil = inherit
 	GoCmd      string   // go command to run; "" = "go"
+	// Stderr gets the go command's warnings, as go test prints them
+	// (`go: warning: "./x/..." matched no packages`); nil drops them.
+	Stderr io.Writer
 }
 
 // Package is one package named by the patterns, in go test's order.
@@ -78,8 +81,17 @@ type listPackage struct {
 // whole (as opposed to per-package errors, which go in Package.Error).
 var ErrGoList = errors.New("go list failed")
 
+// ErrNoPackages is wrapped by Load's error when the patterns matched no
+// package at all; go test then prints the go command's warnings and "no
+// packages to test" (this error's text) and exits with status 1.
+var ErrNoPackages = errors.New("no packages to test")
+
 // Load runs `go list -e -json` and returns the packages in go test's order.
-// Packages with errors are returned with Error set.
+// Packages with errors are returned with Error set; a pattern go list
+// could not expand (a directory that does not exist, a workspace root in
+// no module) comes back as a package whose ImportPath is the pattern, as
+// go test reports it. Patterns matching nothing at all give ErrNoPackages,
+// after go list's warnings went to cfg.Stderr.
 func Load(ctx context.Context, cfg LoadConfig) ([]*Package, error) {
 	gocmd := cfg.GoCmd
 	if gocmd == "" {
@@ -97,7 +109,10 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Package, error) {
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("scheduler: load: %w: %v: %s", ErrGoList, err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, fmt.Errorf("gotool: load: %w: %v: %s", ErrGoList, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	if cfg.Stderr != nil {
+		cfg.Stderr.Write(stderr.Bytes())
 	}
 	var pkgs []*Package
 	dec := json.NewDecoder(&stdout)
@@ -106,7 +121,7 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Package, error) {
 		if err := dec.Decode(&lp); err == io.EOF {
 			break
 		} else if err != nil {
-			return nil, fmt.Errorf("scheduler: load: decode go list output: %w", err)
+			return nil, fmt.Errorf("gotool: load: decode go list output: %w", err)
 		}
 		p := &Package{
 			ImportPath:   lp.ImportPath,
@@ -123,6 +138,9 @@ func Load(ctx context.Context, cfg LoadConfig) ([]*Package, error) {
 			p.Error = &PackageError{ImportPath: lp.ImportPath, ImportStack: e.ImportStack, Pos: e.Pos, Err: e.Err}
 		}
 		pkgs = append(pkgs, p)
+	}
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("gotool: load: %w", ErrNoPackages)
 	}
 	return pkgs, nil
 }
