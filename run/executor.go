@@ -49,6 +49,8 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	start := time.Now()
 	watch := newTestWatch(conv, start)
 	req := workers.Request{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
+	req.Deadline, req.WaitDelay = killTimeout(r.opts.Timeout)
+	req.QuitGrace = testTimeoutGrace
 	runner := x.pool.runner(w)
 	if gr, ok := runner.(*workers.Remote); ok && r.opts.WorkerAttr {
 		conv.SetWorker(gr.Gateway().ID())
@@ -117,10 +119,24 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		return notRun, fmt.Errorf("worker gw%d: %w", w, err)
 	}
 	reason := ""
-	if overdue != "" {
+	switch {
+	case overdue != "" && res.Signal == "killed":
+		reason = fmt.Sprintf("test %s ran longer than --test-timeout %v: it did not stop on SIGQUIT, killed %v later", overdue, r.opts.TestTimeout, req.QuitGrace)
+	case overdue != "":
 		reason = fmt.Sprintf("test %s ran longer than --test-timeout %v: stopped with a goroutine dump", overdue, r.opts.TestTimeout)
+	case res.TimedOut && res.Signal == "killed":
+		// go test's words when its kill timeout ends a binary (one that
+		// hung outside any test's -test.timeout, TestMain say).
+		reason = fmt.Sprintf("*** Test killed: ran too long (%v).", req.Deadline)
+	case res.TimedOut:
+		reason = fmt.Sprintf("*** Test killed with quit: ran too long (%v).", req.Deadline)
 	}
 	pr := conv.Finish(res.ExitCode, reason)
+	if res.IOIncomplete {
+		// A child of the test kept its output open: go test fails the
+		// package after its WaitDelay, in these words.
+		m.Fail(fmt.Sprintf("*** Test I/O incomplete %v after exiting.\nexec: WaitDelay expired before I/O complete", req.WaitDelay))
+	}
 	if d, ok := watch.startup(); ok {
 		r.mu.Lock()
 		r.startups[key] = append(r.startups[key], d)
@@ -155,6 +171,23 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	r.unitDone(key, len(notRun) > 0)
 	r.progress.end(w, len(u.Tests)-len(pr.Requeue), len(failed), u.Estimate)
 	return notRun, nil
+}
+
+// testTimeoutGrace is how long a test stopped by --test-timeout has to
+// dump its goroutines and exit before it is killed.
+const testTimeoutGrace = 5 * time.Second
+
+// killTimeout is go test's deadline for a test binary run with -timeout d
+// (cmd/go: the binary panics itself at d; the go command sends SIGQUIT one
+// minute later, or one WaitDelay later when that is longer, and kills it
+// one WaitDelay after that) and its WaitDelay: d/10, at least 5s. No
+// deadline without a timeout.
+func killTimeout(d time.Duration) (deadline, waitDelay time.Duration) {
+	waitDelay = max(d/10, 5*time.Second)
+	if d <= 0 {
+		return 0, waitDelay
+	}
+	return d + max(time.Minute, waitDelay), waitDelay
 }
 
 // argv is the command line of one test process of unit u.

@@ -66,11 +66,11 @@ const killGrace = 10 * time.Second
 // worker that does not report the end of a killed process in time, or
 // whose channel breaks, is lost: the error says so.
 func (r *Remote) Run(ctx context.Context, req Request, out io.Writer) (Result, error) {
-	msg := wireRequest{Op: opRun, Argv: req.Argv, Dir: req.Dir, Env: req.Env, Deadline: req.Deadline, WaitDelay: req.WaitDelay}
+	msg := wireRequest{Op: opRun, Argv: req.Argv, Dir: req.Dir, Env: req.Env, Deadline: req.Deadline, WaitDelay: req.WaitDelay, QuitGrace: req.QuitGrace}
 	if err := r.ch.Send(ctx, msg); err != nil {
 		return Result{}, r.lost(err)
 	}
-	grace := 2*req.waitDelay() + killGrace
+	grace := req.quitGrace() + req.waitDelay() + killGrace
 	recvCtx, stopRecv := context.WithCancelCause(context.Background())
 	defer stopRecv(nil)
 	var graceTimer *time.Timer

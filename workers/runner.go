@@ -51,9 +51,19 @@ type Request struct {
 	// between SIGQUIT and SIGKILL; 0 means 5s, go test's minimum.
 	WaitDelay time.Duration
 	// Kill delivers signals for the running process's group: Quit for a
-	// goroutine dump (escalated to Kill after WaitDelay, for a process
+	// goroutine dump (escalated to Kill after QuitGrace, for a process
 	// that ignores it), Kill; nil when nobody will send any.
 	Kill <-chan proc.Sig
+	// QuitGrace is how long a process has after a Quit from Kill before
+	// it is killed; 0 means WaitDelay.
+	QuitGrace time.Duration
+}
+
+func (r Request) quitGrace() time.Duration {
+	if r.QuitGrace > 0 {
+		return r.QuitGrace
+	}
+	return r.waitDelay()
 }
 
 func (r Request) waitDelay() time.Duration {
@@ -98,7 +108,7 @@ func (Local) Run(ctx context.Context, req Request, out io.Writer) (Result, error
 	if err := cmd.Start(); err != nil {
 		return Result{Outcome: proc.Outcome{ExitCode: -1}}, err
 	}
-	s := &signaller{p: cmd.Process, grace: req.waitDelay()}
+	s := &signaller{p: cmd.Process, grace: req.quitGrace(), deadlineGrace: req.waitDelay()}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { s.follow(req, done) })
@@ -113,8 +123,9 @@ func (Local) Run(ctx context.Context, req Request, out io.Writer) (Result, error
 // signaller delivers a process's signals: the caller's, and the deadline's.
 // A Quit is followed by a Kill after grace unless the process ended.
 type signaller struct {
-	p     *os.Process
-	grace time.Duration
+	p             *os.Process
+	grace         time.Duration // after a caller's Quit
+	deadlineGrace time.Duration // after the deadline's Quit
 
 	mu       sync.Mutex
 	escalate *time.Timer
@@ -132,12 +143,12 @@ func (s *signaller) follow(req Request, done <-chan struct{}) {
 	for {
 		select {
 		case sig := <-req.Kill: // nil: never
-			s.send(sig)
+			s.send(sig, s.grace)
 		case <-deadline:
 			s.mu.Lock()
 			s.deadline = true
 			s.mu.Unlock()
-			s.send(proc.Quit)
+			s.send(proc.Quit, s.deadlineGrace)
 			deadline = nil
 		case <-done:
 			return
@@ -145,7 +156,7 @@ func (s *signaller) follow(req Request, done <-chan struct{}) {
 	}
 }
 
-func (s *signaller) send(sig proc.Sig) {
+func (s *signaller) send(sig proc.Sig, grace time.Duration) {
 	proc.Signal(s.p, sig)
 	if sig != proc.Quit {
 		return
@@ -153,7 +164,7 @@ func (s *signaller) send(sig proc.Sig) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.escalate == nil && !s.ended {
-		s.escalate = time.AfterFunc(s.grace, func() { proc.Signal(s.p, proc.Kill) })
+		s.escalate = time.AfterFunc(grace, func() { proc.Signal(s.p, proc.Kill) })
 	}
 }
 

@@ -118,7 +118,7 @@ func (s *server) run(r wireRequest) error {
 	for len(s.kills) > 0 {
 		<-s.kills
 	}
-	req := Request{Argv: r.Argv, Dir: r.Dir, Env: r.Env, Deadline: r.Deadline, WaitDelay: r.WaitDelay, Kill: s.kills}
+	req := Request{Argv: r.Argv, Dir: r.Dir, Env: r.Env, Deadline: r.Deadline, WaitDelay: r.WaitDelay, QuitGrace: r.QuitGrace, Kill: s.kills}
 	out := &chunkWriter{s: s}
 	res, err := Local{}.Run(s.ctx, req, out)
 	if out.err != nil {

@@ -10,6 +10,7 @@ type wireRequest struct {
 	Env       []string      `msgpack:"env,omitempty"`
 	Deadline  time.Duration `msgpack:"deadline,omitempty"`
 	WaitDelay time.Duration `msgpack:"waitdelay,omitempty"`
+	QuitGrace time.Duration `msgpack:"quitgrace,omitempty"`
 	Sig       string        `msgpack:"sig,omitempty"`
 	Hash      string        `msgpack:"hash,omitempty"`
 	File      string        `msgpack:"file,omitempty"`

@@ -200,7 +200,7 @@ func TestKillEscalates(t *testing.T) {
 			t.Parallel()
 			kill := make(chan proc.Sig, 1)
 			req := helper(t, "ignorequit")
-			req.WaitDelay = 300 * time.Millisecond
+			req.QuitGrace = 300 * time.Millisecond
 			req.Kill = kill
 			out := &syncBuf{}
 			go func() {

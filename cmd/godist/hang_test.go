@@ -1,0 +1,130 @@
+//go:build unix
+
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every run ends (issue 13): a test killed by --test-timeout does not keep
+// the tests after it from running, in every mode.
+func TestTestTimeoutRunsTheRest(t *testing.T) {
+	dir := fixture(t, "crash")
+	for _, mode := range [][]string{{"-n", "1"}, {"-n", "2"}, {"--dist", "no"}} {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			start := time.Now()
+			got := runGodist(t, dir, append(append([]string{"-json"}, mode...), "--test-timeout", "1s", "./hangmid/")...)
+			if d := time.Since(start); d > 2*time.Minute {
+				t.Errorf("run took %v", d) // a liveness bound, not a speed test
+			}
+			if got.code != 1 {
+				t.Errorf("exit code %d, want 1\n%s", got.code, got.stderr)
+			}
+			const pkg = "example.com/fixture/crash/hangmid"
+			diffOutcomes(t, map[string][]string{
+				pkg + " TestFirst":  {"pass"},
+				pkg + " TestHangA":  {"fail"},
+				pkg + " TestHangB":  {"fail"},
+				pkg + " TestLast":   {"pass"},
+				pkg + " TestLaster": {"pass"},
+				pkg + " ":           {"fail"},
+			}, outcomes(t, got.stdout))
+		})
+	}
+}
+
+// A test that ignores SIGQUIT is killed a WaitDelay after it, reported
+// failed with its output and a reason that says so.
+func TestIgnoredQuitIsKilled(t *testing.T) {
+	dir := fixture(t, "crash")
+	for _, mode := range [][]string{{"-n", "1"}, {"--dist", "no"}} {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			got := runGodist(t, dir, append(append([]string{"-json"}, mode...), "--test-timeout", "1s", "./ignorequit/")...)
+			const pkg = "example.com/fixture/crash/ignorequit"
+			diffOutcomes(t, map[string][]string{
+				pkg + " TestBefore":      {"pass"},
+				pkg + " TestIgnoresQuit": {"fail"},
+				pkg + " TestAfter":       {"pass"},
+				pkg + " ":                {"fail"},
+			}, outcomes(t, got.stdout))
+			for _, want := range []string{"ignoring SIGQUIT", "did not stop on SIGQUIT, killed 5s later"} {
+				if !strings.Contains(got.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, got.stdout)
+				}
+			}
+		})
+	}
+}
+
+// A child holding the test binary's stdout: go test fails the package
+// after its WaitDelay; so does godist, in the same words, locally and on
+// workers.
+func TestIOIncompleteAsGoTest(t *testing.T) {
+	dir := fixture(t, "crash")
+	// With -timeout 5s go test's WaitDelay is 5s (d/10, at least 5s); the
+	// child holds stdout for 20s.
+	want := runIn(t, dir, nil, "go", "test", "-json", "-count=1", "-timeout", "5s", "./holdstdout/")
+	if !strings.Contains(want.stdout, "Test I/O incomplete") {
+		t.Fatalf("go test did not report the incomplete I/O:\n%s", want.stdout)
+	}
+	for _, mode := range [][]string{{"-n", "1"}, {"--dist", "no"}} {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			got := runGodist(t, dir, append(append([]string{"-json"}, mode...), "-timeout", "5s", "./holdstdout/")...)
+			if got.code != 1 {
+				t.Errorf("exit code %d, want 1 as go test", got.code)
+			}
+			diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
+			for _, line := range []string{"*** Test I/O incomplete 5s after exiting.", "exec: WaitDelay expired before I/O complete"} {
+				if !strings.Contains(got.stdout, line) {
+					t.Errorf("output lacks %q", line)
+				}
+			}
+		})
+	}
+}
+
+// A TestMain that hangs before m.Run: go test's kill timeout (-timeout
+// plus a minute) ends the binary; godist's does too, with go test's words.
+func TestKillTimeoutAsGoTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for go test's kill timeout: a minute")
+	}
+	t.Parallel()
+	dir := fixture(t, "crash")
+	type run struct {
+		name string
+		args []string
+	}
+	runs := []run{{"go test", nil}, {"-n 1", []string{"-n", "1"}}, {"--dist no", []string{"--dist", "no"}}}
+	results := make([]result, len(runs))
+	done := make(chan int)
+	for i, r := range runs {
+		go func() {
+			if r.args == nil {
+				results[i] = runIn(t, dir, nil, "go", "test", "-json", "-count=1", "-timeout", "1s", "./mainhang/")
+			} else {
+				results[i] = runGodist(t, dir, append(append([]string{"-json"}, r.args...), "-timeout", "1s", "./mainhang/")...)
+			}
+			done <- i
+		}()
+	}
+	for range runs {
+		<-done
+	}
+	want := results[0]
+	if !strings.Contains(want.stdout, "ran too long (1m1s)") {
+		t.Fatalf("go test did not kill the binary as expected:\n%s", want.stdout)
+	}
+	for i, r := range runs[1:] {
+		got := results[i+1]
+		if got.code != 1 {
+			t.Errorf("%s: exit code %d, want 1", r.name, got.code)
+		}
+		diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
+		if !strings.Contains(got.stdout, "*** Test killed with quit: ran too long (1m1s).") {
+			t.Errorf("%s: output lacks go test's kill line", r.name)
+		}
+	}
+}
