@@ -72,16 +72,33 @@ type Status struct {
 	// FailedPackages lists packages with a fail event (build failures
 	// included), in the order their terminal events arrived.
 	FailedPackages []string
+
+	testFailed map[string]bool // packages with a failed test
+	ended      map[string]bool // packages with a terminal event
 }
 
-// Event records failures: a package or test `fail`, or a `build-fail`.
+// Event records failures: a package `fail` or a `build-fail`. As for go
+// test, a package's result is its binary's: a test's fail event in a
+// package that then passes (a test that runs tests of its own, failing on
+// purpose) fails nothing; in a package that never ended it does.
 func (s *Status) Event(e collector.Event) error {
-	switch e.Action {
-	case "build-fail":
+	switch {
+	case e.Action == "build-fail":
 		s.failed = true
-	case "fail":
-		s.failed = true
-		if e.Test == "" {
+	case e.Test != "":
+		if e.Action == "fail" {
+			if s.testFailed == nil {
+				s.testFailed = map[string]bool{}
+			}
+			s.testFailed[e.Package] = true
+		}
+	case e.Action == "pass" || e.Action == "fail" || e.Action == "skip":
+		if s.ended == nil {
+			s.ended = map[string]bool{}
+		}
+		s.ended[e.Package] = true
+		if e.Action == "fail" {
+			s.failed = true
 			s.FailedPackages = append(s.FailedPackages, e.Package)
 		}
 	}
@@ -91,8 +108,19 @@ func (s *Status) Event(e collector.Event) error {
 // Close does nothing.
 func (s *Status) Close() error { return nil }
 
-// Failed reports whether any test, package or build failed.
-func (s *Status) Failed() bool { return s.failed }
+// Failed reports whether any package or build failed, or a test of a
+// package that never ended.
+func (s *Status) Failed() bool {
+	if s.failed {
+		return true
+	}
+	for pkg := range s.testFailed {
+		if !s.ended[pkg] {
+			return true
+		}
+	}
+	return false
+}
 
 // UsageError marks a command-line mistake; [ExitCode] maps it to 2. Its
 // message is Err's, unchanged.

@@ -40,11 +40,11 @@ func (r *testRun) flaky() []string {
 	return out
 }
 
-// errStopped says scheduling stopped on -failfast or --maxfail.
+// errStopped says scheduling stopped on --maxfail.
 type errStopped struct{ failures int }
 
 func (e *errStopped) Error() string {
-	return fmt.Sprintf("stopped after %d failed tests (-failfast/--maxfail)", e.failures)
+	return fmt.Sprintf("stopped after %d failed tests (--maxfail)", e.failures)
 }
 
 func (r *testRun) failStop() error {
@@ -53,17 +53,54 @@ func (r *testRun) failStop() error {
 	return &errStopped{failures: r.failedTests}
 }
 
-// countFailures notes failed top-level tests of one process and stops
-// scheduling when -failfast or --maxfail says so.
-func (r *testRun) countFailures(n int) {
-	if n == 0 {
+// countFailures notes the failed top-level tests of one process of
+// package key (pkg as reported; path its import path). --maxfail is
+// godist's run-wide budget: scheduling stops when it is spent. -failfast
+// is go test's, per package binary: after a failure the package's tests
+// that come later in go test's order do not run (and are not reported, as
+// under go test); other packages run on.
+func (r *testRun) countFailures(key, path string, failed []string) {
+	if len(failed) == 0 {
 		return
 	}
 	r.mu.Lock()
-	r.failedTests += n
+	r.failedTests += len(failed)
 	total := r.failedTests
+	if r.opts.Failfast {
+		for _, name := range failed {
+			i, ok := r.order[path][name]
+			if !ok {
+				continue
+			}
+			if at, seen := r.failfastAt[key]; !seen || i < at {
+				r.failfastAt[key] = i
+			}
+		}
+	}
 	r.mu.Unlock()
-	if (r.opts.Failfast && total > 0) || (r.opts.MaxFail > 0 && total >= r.opts.MaxFail) {
+	if r.opts.MaxFail > 0 && total >= r.opts.MaxFail {
 		r.stopScheduling()
 	}
+}
+
+// failfastKeep is the part of tests that go test would still run in
+// package key after -failfast stopped it: those before the first failed
+// test in go test's order. All of them when nothing failed.
+func (r *testRun) failfastKeep(key, path string, tests []string) []string {
+	if !r.opts.Failfast {
+		return tests
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, stopped := r.failfastAt[key]
+	if !stopped {
+		return tests
+	}
+	var keep []string
+	for _, name := range tests {
+		if i, ok := r.order[path][name]; ok && i < at {
+			keep = append(keep, name)
+		}
+	}
+	return keep
 }

@@ -33,6 +33,20 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	w := x.lane.slots[laneSlot]
 	key := u.Pkg.ImportPath + x.lane.suffix // the package as reported
 	pkg := u.Pkg.ImportPath
+	if len(u.Tests) > 0 {
+		// -failfast: what go test would no longer run in this package
+		// after a failure is left out, silently, as go test leaves it.
+		keep := r.failfastKeep(key, pkg, u.Tests)
+		if len(keep) == 0 {
+			r.unitDone(key, false)
+			return nil, nil
+		}
+		if len(keep) < len(u.Tests) {
+			c := *u
+			c.Tests = keep
+			u = &c
+		}
+	}
 	r.mu.Lock()
 	bin := r.binaries[pkg]
 	r.stats.TestProcesses++
@@ -153,7 +167,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 			failed = append(failed, name)
 		}
 	}
-	r.countFailures(len(failed))
+	r.countFailures(key, pkg, failed)
 	// Requeue holds the tests an abnormal end kept from running; after a
 	// clean end (-failfast, a name the binary lacks) nothing goes round.
 	notRun := pr.Requeue
@@ -162,10 +176,6 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		// (init, TestMain). go test reports that as a package failure;
 		// running the same binary again would fail the same way.
 		notRun = nil
-	}
-	if r.opts.Failfast && len(pr.Requeue) == 0 && len(pr.NotStarted) > 0 {
-		// The binary's own -test.failfast stopped it: say what it skipped.
-		m.Fail(fmt.Sprintf("godist: -failfast: %d tests not run: %s", len(pr.NotStarted), strings.Join(pr.NotStarted, " ")))
 	}
 	notRun = append(notRun, r.rerunsFor(key, failed)...)
 	r.unitDone(key, len(notRun) > 0)

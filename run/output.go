@@ -62,6 +62,15 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 		renderers = append(renderers, j)
 	}
 	r.out = report.Tee(renderers...)
+	r.failfastAt = map[string]int{}
+	r.order = map[string]map[string]int{}
+	for path, names := range runOrder {
+		m := map[string]int{}
+		for i, name := range names {
+			m[name] = i
+		}
+		r.order[path] = m
+	}
 	var names []string
 	order := map[string][]string{}
 	for _, p := range pkgs {

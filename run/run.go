@@ -65,9 +65,11 @@ type testRun struct {
 	cross          map[string]*crossOnce // "pkg goos/goarch" -> its cross-built binary
 	progress       *progress             // the live status line; nil when not on a terminal
 	stopScheduling func()
-	failedTests    int             // top-level test failures so far, for -failfast/--maxfail
-	resumed        map[string]bool // packages begun on the go test path, finished on workers
-	splitTops      map[string]bool // "pkg Test": top-level tests run split below the top level
+	failedTests    int                       // top-level test failures so far, for -failfast/--maxfail
+	resumed        map[string]bool           // packages begun on the go test path, finished on workers
+	splitTops      map[string]bool           // "pkg Test": top-level tests run split below the top level
+	order          map[string]map[string]int // import path -> top-level test -> its place in go test's order
+	failfastAt     map[string]int            // package key -> place of its first failed test (-failfast)
 }
 
 // lane is a set of worker slots with a queue of its own: one for the whole

@@ -1,0 +1,3 @@
+module example.com/fixture/semantics
+
+go 1.26
