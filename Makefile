@@ -10,7 +10,7 @@ build:
 # The whole suite with the race detector, slow end-to-end cases included,
 # then godist running godist's own suite.
 test:
-	$(GO) test -race -timeout 9m $(PKGS)
+	$(GO) test -race -timeout 14m $(PKGS)
 	$(MAKE) selftest
 
 # godist runs its own test suite, distributed.
