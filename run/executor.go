@@ -36,7 +36,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	if len(u.Tests) > 0 {
 		// -failfast: what go test would no longer run in this package
 		// after a failure is left out, silently, as go test leaves it.
-		keep := r.failfastKeep(key, pkg, u.Tests)
+		keep := r.failfastKeep(key, u.Tests)
 		if len(keep) == 0 {
 			r.unitDone(key, false)
 			return nil, nil
@@ -47,13 +47,15 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 			u = &c
 		}
 	}
-	r.mu.Lock()
-	bin := r.binaries[pkg]
-	r.stats.TestProcesses++
-	n := r.stats.TestProcesses
-	r.mu.Unlock()
+	var bin string
+	var n int
+	r.update(key, func(p *pkgRun) {
+		bin = p.binary
+		r.stats.TestProcesses++
+		n = r.stats.TestProcesses
+	})
 
-	m := r.mergers[key]
+	m := r.pkgs[key].merger
 	m.Start()
 	conv := m.NewProcess(u.Tests, true)
 	cover := ""
@@ -152,9 +154,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		m.Fail(fmt.Sprintf("*** Test I/O incomplete %v after exiting.\nexec: WaitDelay expired before I/O complete", req.WaitDelay))
 	}
 	if d, ok := watch.startup(); ok {
-		r.mu.Lock()
-		r.startups[key] = append(r.startups[key], d)
-		r.mu.Unlock()
+		r.update(key, func(p *pkgRun) { p.startups = append(p.startups, d) })
 	}
 	if cover != "" {
 		if err := r.coverage.add(key, cover); err != nil {
@@ -167,7 +167,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 			failed = append(failed, name)
 		}
 	}
-	r.countFailures(key, pkg, failed)
+	r.countFailures(key, failed)
 	// Requeue holds the tests an abnormal end kept from running; after a
 	// clean end (-failfast, a name the binary lacks) nothing goes round.
 	notRun := pr.Requeue

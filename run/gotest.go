@@ -200,7 +200,7 @@ func (g *goTestStream) read(out io.Reader) error {
 func (g *goTestStream) finish(end collector.Event) {
 	pkg := end.Package
 	g.done[pkg] = true
-	m := g.r.mergers[pkg]
+	m := g.r.pkgs[pkg].merger
 	if end.FailedBuild != "" {
 		output := ""
 		if b := g.buildOut[end.FailedBuild]; b != nil {
@@ -237,7 +237,7 @@ func (g *goTestStream) abort(pt *scheduler.PackageTests) {
 		g.again = append(g.again, pt)
 		return
 	}
-	conv := g.r.mergers[pt.Pkg.ImportPath].NewProcess(pt.Names(), true)
+	conv := g.r.pkgs[pt.Pkg.ImportPath].merger.NewProcess(pt.Names(), true)
 	conv.Write(raw.Bytes())
 	res := conv.Abort("godist: go test ended before it reported the package")
 	g.runAgain(pt, res.Requeue)

@@ -62,50 +62,35 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 		renderers = append(renderers, j)
 	}
 	r.out = report.Tee(renderers...)
-	r.failfastAt = map[string]int{}
-	r.order = map[string]map[string]int{}
-	for path, names := range runOrder {
-		m := map[string]int{}
-		for i, name := range names {
-			m[name] = i
-		}
-		r.order[path] = m
-	}
-	var names []string
 	order := map[string][]string{}
 	for _, p := range pkgs {
 		for _, ln := range r.lanes {
-			names = append(names, p.ImportPath+ln.suffix)
+			r.keys = append(r.keys, p.ImportPath+ln.suffix)
 			order[p.ImportPath+ln.suffix] = runOrder[p.ImportPath]
 		}
 	}
-	runOrder = order
 	sink := func(e collector.Event) {
 		r.observe(e)
 		r.out.Event(e)
 	}
 	if mode == collector.Ordered {
 		// Text shows each package as one process would have run it.
-		r.reorder = collector.NewReorderer(runOrder, sink)
+		r.reorder = collector.NewReorderer(order, sink)
 		sink = r.reorder.Emit
 	}
-	r.seq = collector.NewSequencer(names, mode, sink)
-	r.mergers = map[string]*collector.Merger{}
-	for _, key := range names {
-		m := collector.NewMerger(key, nil, r.seq.Emit)
-		if o.RerunFails > 0 {
-			m.SetReruns()
+	r.seq = collector.NewSequencer(r.keys, mode, sink)
+	r.pkgs = map[string]*pkgRun{}
+	for _, p := range pkgs {
+		for _, ln := range r.lanes {
+			key := p.ImportPath + ln.suffix
+			m := collector.NewMerger(key, nil, r.seq.Emit)
+			if o.RerunFails > 0 {
+				m.SetReruns()
+			}
+			r.pkgs[key] = newPkgRun(key, p.ImportPath, ln.suffix, m, runOrder[p.ImportPath])
 		}
-		r.mergers[key] = m
 	}
-	r.binaries = map[string]string{}
-	r.outstanding = map[string]int{}
-	r.results = map[string][]collector.Event{}
-	r.reruns = map[string]int{}
 	r.busy = map[int]*workerUse{}
-	r.lastOutcome = map[string]string{}
-	r.startups = map[string][]time.Duration{}
-	r.splitTops = map[string]bool{}
 	if o.CoverProfile != "" {
 		r.coverage = newCoverMerger()
 	}
@@ -123,30 +108,35 @@ func (r *testRun) observe(e collector.Event) {
 	default:
 		return
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if e.Elapsed != nil && !strings.Contains(e.Test, "/") {
-		r.lastOutcome[e.Package+" "+e.Test] = e.Action
-	}
-	r.results[e.Package] = append(r.results[e.Package], collector.Event{
-		Time: e.Time, Action: e.Action, Package: e.Package, Test: e.Test, Elapsed: e.Elapsed,
-	})
-	if e.Elapsed == nil {
+	if r.pkgs[e.Package] == nil {
 		return
 	}
-	// The longest piece of work that cannot be spread: a top-level test,
-	// or, for one run split below the top level, its longest direct
-	// subtest.
-	top, sub, nested := strings.Cut(e.Test, "/")
-	split := r.splitTops[e.Package+" "+top]
+	r.update(e.Package, func(p *pkgRun) {
+		top, sub, nested := strings.Cut(e.Test, "/")
+		if e.Elapsed != nil && !nested {
+			p.test(top).last = e.Action
+		}
+		p.results = append(p.results, collector.Event{
+			Time: e.Time, Action: e.Action, Package: e.Package, Test: e.Test, Elapsed: e.Elapsed,
+		})
+		if e.Elapsed != nil {
+			r.noteElapsed(*e.Elapsed, nested, sub, p.tests[top] != nil && p.tests[top].split)
+		}
+	})
+}
+
+// noteElapsed adds one test's time to the run's figures. The longest piece
+// of work that cannot be spread is a top-level test, or, for one run split
+// below the top level, its longest direct subtest. Under r.mu.
+func (r *testRun) noteElapsed(elapsed float64, nested bool, sub string, split bool) {
 	switch {
 	case !nested:
-		r.stats.TotalTestSeconds += *e.Elapsed
+		r.stats.TotalTestSeconds += elapsed
 		if !split {
-			r.stats.LongestTest = max(r.stats.LongestTest, *e.Elapsed)
+			r.stats.LongestTest = max(r.stats.LongestTest, elapsed)
 		}
 	case split && !strings.Contains(sub, "/"):
-		r.stats.LongestTest = max(r.stats.LongestTest, *e.Elapsed)
+		r.stats.LongestTest = max(r.stats.LongestTest, elapsed)
 	}
 }
 
@@ -200,15 +190,15 @@ func (r *testRun) printSlowest() {
 		secs float64
 	}
 	var all []slow
-	r.mu.Lock()
-	for pkg, events := range r.results {
-		for _, e := range events {
-			if e.Elapsed != nil && !strings.Contains(e.Test, "/") && e.Action != "run" {
-				all = append(all, slow{pkg + " " + e.Test, *e.Elapsed})
+	for _, key := range r.keys {
+		r.update(key, func(p *pkgRun) {
+			for _, e := range p.results {
+				if e.Elapsed != nil && !strings.Contains(e.Test, "/") && e.Action != "run" {
+					all = append(all, slow{key + " " + e.Test, *e.Elapsed})
+				}
 			}
-		}
+		})
 	}
-	r.mu.Unlock()
 	slices.SortFunc(all, func(a, b slow) int {
 		if a.secs != b.secs {
 			if a.secs > b.secs {

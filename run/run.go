@@ -46,30 +46,21 @@ type testRun struct {
 	files    []*os.File           // --jsonfile, --junitfile
 	out      report.Renderer
 	status   *report.Status
-	mergers  map[string]*collector.Merger
 	coverage *coverMerger
+	lanes    []*lane
+	pkgs     map[string]*pkgRun // by key as reported; the map is fixed once the output opens
+	keys     []string           // pkgs' keys in report order
+	progress *progress          // the live status line; nil when not on a terminal
+	bundles  bundle.Set         // test bundles for workers on other filesystems
 
-	mu          sync.Mutex
-	binaries    map[string]string            // import path -> test binary
-	outstanding map[string]int               // import path -> units not yet finished
-	results     map[string][]collector.Event // import path -> run and result events, for the history
-	startups    map[string][]time.Duration   // import path -> measured process start-ups
+	stopScheduling func()
+
+	mu          sync.Mutex // guards what follows and pkgs' state (see update)
 	stats       Stats
 	started     time.Time
-
-	reruns         map[string]int     // "pkg\x00Test" -> reruns so far (--rerun-fails)
-	lastOutcome    map[string]string  // "pkg Test" -> last outcome of a top-level test
-	busy           map[int]*workerUse // per worker slot
-	lanes          []*lane
-	bundles        bundle.Set            // test bundles for workers on other filesystems
-	cross          map[string]*crossOnce // "pkg goos/goarch" -> its cross-built binary
-	progress       *progress             // the live status line; nil when not on a terminal
-	stopScheduling func()
-	failedTests    int                       // top-level test failures so far, for -failfast/--maxfail
-	resumed        map[string]bool           // packages begun on the go test path, finished on workers
-	splitTops      map[string]bool           // "pkg Test": top-level tests run split below the top level
-	order          map[string]map[string]int // import path -> top-level test -> its place in go test's order
-	failfastAt     map[string]int            // package key -> place of its first failed test (-failfast)
+	busy        map[int]*workerUse    // per worker slot
+	cross       map[string]*crossOnce // "pkg goos/goarch" -> its cross-built binary
+	failedTests int                   // top-level test failures so far, for --maxfail
 }
 
 // lane is a set of worker slots with a queue of its own: one for the whole
@@ -173,7 +164,7 @@ func (r *testRun) run(ctx context.Context) int {
 	for _, p := range pkgs {
 		if noTests[p.ImportPath] {
 			for _, ln := range r.lanes {
-				r.mergers[p.ImportPath+ln.suffix].NoTestFiles()
+				r.pkgs[p.ImportPath+ln.suffix].merger.NoTestFiles()
 			}
 		}
 	}
@@ -193,9 +184,8 @@ func (r *testRun) run(ctx context.Context) int {
 			return r.end(ctx.Err())
 		}
 		runnable = again
-		r.resumed = map[string]bool{}
 		for _, pt := range again {
-			r.resumed[pt.Pkg.ImportPath] = true
+			r.update(pt.Pkg.ImportPath, func(p *pkgRun) { p.resumed = true })
 		}
 	}
 	units := r.plan(runnable)
@@ -216,7 +206,7 @@ func (r *testRun) run(ctx context.Context) int {
 				u = &c
 			}
 			ln.units[u.Pkg.ImportPath] = append(ln.units[u.Pkg.ImportPath], u)
-			r.outstanding[u.Pkg.ImportPath+ln.suffix]++
+			r.update(u.Pkg.ImportPath+ln.suffix, func(p *pkgRun) { p.left++; p.waiting = true })
 		}
 	}
 	// Longest work first: the first build group's packages start first.
@@ -324,11 +314,10 @@ func (r *testRun) plan(pts []*scheduler.PackageTests) []*scheduler.Unit {
 				order = ph.Tests[u.Tests[0]].Order
 			}
 			for _, ln := range r.lanes {
-				r.mergers[u.Pkg.ImportPath+ln.suffix].SplitParent(u.Tests[0], u.Parts, order)
+				key := u.Pkg.ImportPath + ln.suffix
+				r.pkgs[key].merger.SplitParent(u.Tests[0], u.Parts, order)
+				r.update(key, func(p *pkgRun) { p.test(u.Tests[0]).split = true })
 			}
-			r.mu.Lock()
-			r.splitTops[u.Pkg.ImportPath+" "+u.Tests[0]] = true
-			r.mu.Unlock()
 		}
 	}
 	return append(scheduler.Plan(pts, r.hist, max(workers, 1), opts), parts...)
@@ -355,15 +344,15 @@ func (r *testRun) canSplitSubtests() bool {
 func (r *testRun) built(res gotool.BuildResult) {
 	pkg := res.Pkg.ImportPath
 	if res.Err == nil && !res.NoTestFiles {
-		r.mu.Lock()
-		r.binaries[pkg] = res.Binary
-		r.mu.Unlock()
 		for _, ln := range r.lanes {
+			r.update(pkg+ln.suffix, func(p *pkgRun) { p.binary = res.Binary })
 			ln.d.Add(ln.units[pkg]...)
 		}
 		return
 	}
-	if r.resumed[pkg] {
+	var resumed bool
+	r.update(pkg, func(p *pkgRun) { resumed = p.resumed })
+	if resumed {
 		// Its stream began on the go test path: a build failure now (an
 		// interrupt, most likely) leaves its other tests not run.
 		var names []string
@@ -374,14 +363,12 @@ func (r *testRun) built(res gotool.BuildResult) {
 		if !errors.Is(res.Err, context.Canceled) {
 			why = "godist: building the test binary again: " + res.Err.Error()
 		}
-		r.mu.Lock()
-		delete(r.outstanding, pkg)
-		r.mu.Unlock()
+		r.update(pkg, func(p *pkgRun) { p.waiting = false })
 		r.notRun(pkg, why, names)
 		return
 	}
 	for _, ln := range r.lanes {
-		m := r.mergers[pkg+ln.suffix]
+		m := r.pkgs[pkg+ln.suffix].merger
 		switch {
 		case res.NoTestFiles:
 			m.NoTestFiles()
@@ -400,9 +387,7 @@ func (r *testRun) built(res gotool.BuildResult) {
 				m.BuildFailed(failed, output)
 			}
 		}
-		r.mu.Lock()
-		delete(r.outstanding, pkg+ln.suffix)
-		r.mu.Unlock()
+		r.update(pkg+ln.suffix, func(p *pkgRun) { p.waiting = false })
 	}
 }
 
@@ -412,20 +397,21 @@ func (r *testRun) unitDone(pkg string, requeued bool) {
 	if requeued {
 		return
 	}
-	r.mu.Lock()
-	r.outstanding[pkg]--
-	last := r.outstanding[pkg] == 0
-	if last {
-		delete(r.outstanding, pkg)
-	}
-	r.mu.Unlock()
+	var last bool
+	r.update(pkg, func(p *pkgRun) {
+		p.left--
+		last = p.waiting && p.left == 0
+		if last {
+			p.waiting = false
+		}
+	})
 	if last {
 		r.finishPackage(pkg)
 	}
 }
 
 func (r *testRun) finishPackage(pkg string) {
-	m := r.mergers[pkg]
+	m := r.pkgs[pkg].merger
 	if r.coverage != nil {
 		if pct, ok := r.coverage.percent(pkg); ok {
 			m.SetCoverage(pct)
@@ -438,7 +424,7 @@ func (r *testRun) finishPackage(pkg string) {
 // notRun ends package pkg (a lane's key) with a failure saying that tests
 // did not run, and why.
 func (r *testRun) notRun(pkg, why string, tests []string) {
-	m := r.mergers[pkg]
+	m := r.pkgs[pkg].merger
 	if len(tests) > 0 {
 		names := tests
 		if len(names) > 20 {
@@ -466,17 +452,12 @@ func (r *testRun) giveUp(ln *lane, left []*scheduler.Unit, why error) {
 	case why != nil:
 		reason = "godist: " + why.Error()
 	}
-	r.mu.Lock()
-	var pending []string
-	for pkg := range r.outstanding {
-		if strings.HasSuffix(pkg, ln.suffix) && (ln.suffix != "" || !r.eachMode()) {
-			pending = append(pending, pkg)
-			delete(r.outstanding, pkg)
+	for _, p := range r.lanePackages(ln) {
+		var pending bool
+		r.update(p.key, func(p *pkgRun) { pending, p.waiting = p.waiting, false })
+		if pending {
+			r.notRun(p.key, reason, notRun[p.key])
 		}
-	}
-	r.mu.Unlock()
-	for _, pkg := range pending {
-		r.notRun(pkg, reason, notRun[pkg])
 	}
 }
 
@@ -565,16 +546,17 @@ func (r *testRun) saveHistory() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for pkg, events := range r.results {
-		if r.eachMode() {
-			continue // every worker ran everything: not one run's durations
+	for _, key := range r.keys {
+		p := r.pkgs[key]
+		if r.eachMode() || len(p.results) == 0 {
+			continue // with --dist each every worker ran everything: not one run's durations
 		}
-		res := scheduler.ResultFromEvents(time.Time{}, events)
+		res := scheduler.ResultFromEvents(time.Time{}, p.results)
 		res.Startup = 0
-		if s := r.startups[pkg]; len(s) > 0 {
-			res.Startup = medianDuration(s)
+		if len(p.startups) > 0 {
+			res.Startup = medianDuration(p.startups)
 		}
-		r.hist.Record(pkg, res)
+		r.hist.Record(p.path, res)
 	}
 	if err := r.hist.Save(); err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(r.stderr, "godist: saving duration history: %v\n", err)

@@ -1,0 +1,77 @@
+package run
+
+import (
+	"time"
+
+	"github.com/godist/godist/collector"
+)
+
+// pkgRun is one reported package: an import path, or with --dist each one
+// worker's copy of it (PKG@gwN). What the run knows about a package lives
+// here, not in maps of its own. The fields above the line are set when the
+// output opens and never change; the ones below are the run's lock's and
+// change only inside testRun.update.
+type pkgRun struct {
+	key    string            // as reported: path + suffix
+	path   string            // import path
+	suffix string            // its lane's: "" or "@gwN"
+	merger *collector.Merger // its stream; safe for concurrent use
+	order  map[string]int    // top-level test -> its place in go test's order
+
+	// Under testRun.mu.
+	binary     string              // the test binary, once built
+	waiting    bool                // units are planned and it has not ended
+	left       int                 // units not yet finished
+	resumed    bool                // begun on the go test path, finished on workers
+	results    []collector.Event   // run and result events, for the history
+	startups   []time.Duration     // measured process start-ups
+	failfastAt int                 // place of its first failed test (-failfast); -1: none
+	tests      map[string]*topTest // top-level tests the run keeps something about
+}
+
+// topTest is what the run keeps about one top-level test of a package.
+type topTest struct {
+	reruns int    // --rerun-fails runs so far
+	last   string // its last outcome: pass, fail or skip
+	split  bool   // run in parts below the top level
+}
+
+func newPkgRun(key, path, suffix string, m *collector.Merger, runOrder []string) *pkgRun {
+	p := &pkgRun{key: key, path: path, suffix: suffix, merger: m, failfastAt: -1,
+		order: map[string]int{}, tests: map[string]*topTest{}}
+	for i, name := range runOrder {
+		p.order[name] = i
+	}
+	return p
+}
+
+// test is the record of top-level test name, made on first use.
+func (p *pkgRun) test(name string) *topTest {
+	t := p.tests[name]
+	if t == nil {
+		t = &topTest{}
+		p.tests[name] = t
+	}
+	return t
+}
+
+// update changes the state of package key (as reported) under the run's
+// lock: the one place per-package state changes, so that every reader sees
+// one consistent package. f must not block or call back into the run.
+func (r *testRun) update(key string, f func(p *pkgRun)) {
+	p := r.pkgs[key]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f(p)
+}
+
+// lanePackages are the packages of lane ln, in report order.
+func (r *testRun) lanePackages(ln *lane) []*pkgRun {
+	var out []*pkgRun
+	for _, key := range r.keys {
+		if p := r.pkgs[key]; p.suffix == ln.suffix {
+			out = append(out, p)
+		}
+	}
+	return out
+}
