@@ -15,7 +15,7 @@
 // Every renderer implements [Renderer]: call Event for each event in stream
 // order, then Close once. Renderers are not safe for concurrent use.
 //
-// Goroutines: only the renderers of [NewFormat], [NewFormatOptions],
+// Goroutines: only the renderers of [NewFormat],
 // [NewSummary] and [NewJUnit] start one each, in the constructor, to run
 // testjson.ScanTestOutput over an in-memory pipe; their Close ends the pipe
 // and waits for that goroutine, so Close must be called. Text, JSON, Tee

@@ -36,7 +36,7 @@ func (e *UnknownFormatError) Error() string {
 	return fmt.Sprintf("report: unknown format %q (valid: %s)", e.Name, strings.Join(e.Valid, ", "))
 }
 
-// FormatOptions configures NewFormatOptions.
+// FormatOptions configures NewFormat.
 type FormatOptions struct {
 	// HideEmptyPackages and Icons are testjson.FormatOptions' fields
 	// (gotestsum's --format-hide-empty-pkg and --format-icons).
@@ -61,16 +61,11 @@ func CheckFormat(name string) error {
 // NewFormat returns a Renderer printing the stream in gotestsum's format
 // name on stdout; lines gotestsum would show as stderr text go to stderr.
 // An unknown name gives an *UnknownFormatError listing the valid names.
-func NewFormat(name string, stdout, stderr io.Writer) (Renderer, error) {
-	return NewFormatOptions(name, stdout, stderr, FormatOptions{})
-}
-
-// NewFormatOptions is NewFormat with options.
 //
 // testjson builds its Execution only inside ScanTestOutput, so the renderer
 // encodes events into an io.Pipe that a goroutine, started here, scans;
 // Close closes the pipe and waits for it.
-func NewFormatOptions(name string, stdout, stderr io.Writer, opts FormatOptions) (Renderer, error) {
+func NewFormat(name string, stdout, stderr io.Writer, opts FormatOptions) (Renderer, error) {
 	if err := CheckFormat(name); err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 // A formatter whose output fails stops the scan; the error reaches Event
 // or Close, wrapped once, and Close still waits for the goroutine.
 func TestFormatWriteError(t *testing.T) {
-	r, err := NewFormat("standard-verbose", &failWriter{}, &bytes.Buffer{})
+	r, err := NewFormat("standard-verbose", &failWriter{}, &bytes.Buffer{}, FormatOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func TestFormatsMatchGotestsum(t *testing.T) {
 			want := runGotestsum(t, bin, "--format", name, "--hide-summary=all")
 			want = doneLine.ReplaceAllString(want, "")
 			var out bytes.Buffer
-			r, err := NewFormat(name, &out, &bytes.Buffer{})
+			r, err := NewFormat(name, &out, &bytes.Buffer{}, FormatOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +97,7 @@ func TestFormatsMatchGotestsum(t *testing.T) {
 	t.Run("summary", func(t *testing.T) {
 		want := runGotestsum(t, bin, "--format", "pkgname")
 		var out bytes.Buffer
-		r, err := NewFormatOptions("pkgname", &out, &bytes.Buffer{}, FormatOptions{Summary: testjson.SummarizeAll})
+		r, err := NewFormat("pkgname", &out, &bytes.Buffer{}, FormatOptions{Summary: testjson.SummarizeAll})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -189,7 +189,7 @@ func TestFormatGolden(t *testing.T) {
 				}
 			default:
 				var err error
-				r, err = NewFormatOptions(c.name, &out, &errOut, c.opts)
+				r, err = NewFormat(c.name, &out, &errOut, c.opts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -223,7 +223,7 @@ func TestFormatGolden(t *testing.T) {
 }
 
 func TestFormatUnknown(t *testing.T) {
-	_, err := NewFormat("nope", &bytes.Buffer{}, &bytes.Buffer{})
+	_, err := NewFormat("nope", &bytes.Buffer{}, &bytes.Buffer{}, FormatOptions{})
 	var ue *UnknownFormatError
 	if !errors.As(err, &ue) || ue.Name != "nope" || len(ue.Valid) != len(FormatNames) {
 		t.Fatalf("err = %v", err)
@@ -239,7 +239,7 @@ func TestFormatUnknown(t *testing.T) {
 }
 
 func TestFormatEventAfterClose(t *testing.T) {
-	r, err := NewFormat("testname", &bytes.Buffer{}, &bytes.Buffer{})
+	r, err := NewFormat("testname", &bytes.Buffer{}, &bytes.Buffer{}, FormatOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestFormatEventAfterClose(t *testing.T) {
 // scanning goroutine gets going, nor leak it: goleak in TestMain checks.
 func TestFormatCountsMatchEvents(t *testing.T) {
 	var o bytes.Buffer
-	r, err := NewFormatOptions("standard-quiet", &o, &bytes.Buffer{}, FormatOptions{Summary: testjson.SummarizeNone})
+	r, err := NewFormat("standard-quiet", &o, &bytes.Buffer{}, FormatOptions{Summary: testjson.SummarizeNone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,9 @@ package run
 import (
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
-
-	"gotest.tools/gotestsum/testjson"
 
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/gotool"
@@ -18,50 +15,21 @@ import (
 // openOutput sets up the renderers and one merger per package.
 func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]string) error {
 	o := r.opts
-	r.status = &report.Status{}
-	var out report.Renderer
-	mode := collector.Ordered
-	switch {
-	case o.JSON:
-		out = report.NewJSON(r.stdout)
-		mode = collector.Streaming
-	case o.Format != "":
-		f, err := report.NewFormatOptions(o.Format, r.stdout, r.stderr, report.FormatOptions{Summary: testjson.SummarizeAll})
-		if err != nil {
-			return &report.UsageError{Err: fmt.Errorf("godist: --format: %w", err)}
-		}
-		out = f
-	default:
-		out = report.NewTextOptions(r.stdout, r.stderr, report.TextOptions{
-			Verbose: o.Verbose || o.ListSet, // go test shows -list output like -v output
-			// go test with no package arguments prints differently.
-			LocalDir: !o.ExplicitPackages,
-		})
+	out, err := report.Open(report.Outputs{
+		JSON:   o.JSON,
+		Format: o.Format,
+		// go test shows -list output like -v output.
+		Verbose: o.Verbose || o.ListSet,
+		// go test with no package arguments prints differently.
+		LocalDir:  !o.ExplicitPackages,
+		Summary:   o.Summary,
+		JSONFile:  o.JSONFile,
+		JUnitFile: o.JUnitFile,
+	}, r.stdout, r.stderr)
+	if err != nil {
+		return err
 	}
-	renderers := []report.Renderer{r.status, out}
-	if o.Summary && o.Format == "" && !o.JSON {
-		// gotestsum's end-of-run summary after go test's text.
-		renderers = append(renderers, report.NewSummary(r.stdout, testjson.SummarizeAll))
-	}
-	if o.JSONFile != "" {
-		f, err := r.createFile(o.JSONFile)
-		if err != nil {
-			return err
-		}
-		renderers = append(renderers, report.NewJSON(f))
-	}
-	if o.JUnitFile != "" {
-		f, err := r.createFile(o.JUnitFile)
-		if err != nil {
-			return err
-		}
-		j, err := report.NewJUnit(f, report.JUnitOptions{})
-		if err != nil {
-			return err
-		}
-		renderers = append(renderers, j)
-	}
-	r.out = report.Tee(renderers...)
+	r.out, r.status = out, out.Status
 	order := map[string][]string{}
 	for _, p := range pkgs {
 		for _, ln := range r.lanes {
@@ -73,7 +41,9 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 		r.observe(e)
 		r.out.Event(e)
 	}
-	if mode == collector.Ordered {
+	mode := collector.Streaming
+	if out.Ordered {
+		mode = collector.Ordered
 		// Text shows each package as one process would have run it.
 		r.reorder = collector.NewReorderer(order, sink)
 		sink = r.reorder.Emit
@@ -212,14 +182,4 @@ func (r *testRun) printSlowest() {
 	for _, s := range all[:min(r.opts.Slowest, len(all))] {
 		fmt.Fprintf(r.stdout, "%8.2fs  %s\n", s.secs, s.name)
 	}
-}
-
-// createFile creates an output file the user named; end closes it.
-func (r *testRun) createFile(path string) (*os.File, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	r.files = append(r.files, f)
-	return f, nil
 }

@@ -43,8 +43,7 @@ type testRun struct {
 
 	seq      *collector.Sequencer
 	reorder  *collector.Reorderer // text mode only
-	files    []*os.File           // --jsonfile, --junitfile
-	out      report.Renderer
+	out      *report.Output
 	status   *report.Status
 	coverage *coverMerger
 	lanes    []*lane
@@ -470,11 +469,6 @@ func (r *testRun) end(err error) int {
 	}
 	if cerr := r.out.Close(); cerr != nil && err == nil {
 		err = cerr
-	}
-	for _, f := range r.files {
-		if cerr := f.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
 	}
 	if r.coverage != nil {
 		if werr := r.coverage.write(r.opts.CoverProfile); werr != nil {

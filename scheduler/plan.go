@@ -20,18 +20,6 @@ const (
 	DistLoadPkg
 )
 
-// ParseDist maps the --dist values this package plans for. "each" and
-// "no" are decided by the caller (they plan like loadpkg).
-func ParseDist(s string) (Dist, error) {
-	switch s {
-	case "load", "":
-		return DistLoad, nil
-	case "loadpkg", "each", "no":
-		return DistLoadPkg, nil
-	}
-	return 0, fmt.Errorf("scheduler: unknown --dist %q (valid: load, loadpkg, each, no)", s)
-}
-
 // Unit is one process of one package's test binary running a batch of
 // top-level tests (run it with -test.run=Filter.RunArg(u.Tests)).
 type Unit struct {

@@ -212,17 +212,6 @@ func TestPlanLoadPkgAndEmpty(t *testing.T) {
 	}
 }
 
-func TestParseDist(t *testing.T) {
-	for s, want := range map[string]Dist{"load": DistLoad, "": DistLoad, "loadpkg": DistLoadPkg, "each": DistLoadPkg, "no": DistLoadPkg} {
-		if got, err := ParseDist(s); err != nil || got != want {
-			t.Errorf("ParseDist(%q) = %v, %v", s, got, err)
-		}
-	}
-	if _, err := ParseDist("worksteal"); err == nil {
-		t.Error("no error for unknown mode")
-	}
-}
-
 func TestSplitContiguous(t *testing.T) {
 	ms := func(ns ...int) []time.Duration {
 		var ds []time.Duration

@@ -8,8 +8,6 @@ import (
 	"os"
 	"time"
 
-	"gotest.tools/gotestsum/testjson"
-
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
@@ -51,53 +49,12 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 		}
 		streams = append(streams, events)
 	}
-	status := &report.Status{}
-	renderers := []report.Renderer{status}
-	var files []*os.File
-	defer func() {
-		for _, f := range files {
-			f.Close()
-		}
-	}()
-	switch {
-	case *asJSON:
-		renderers = append(renderers, report.NewJSON(stdout))
-	case *format != "":
-		r, err := report.NewFormatOptions(*format, stdout, stderr, report.FormatOptions{Summary: testjson.SummarizeAll})
-		if err != nil {
-			fmt.Fprintf(stderr, "godist merge: --format: %v\n", err)
-			return report.ExitUsage
-		}
-		renderers = append(renderers, r)
-	default:
-		renderers = append(renderers, report.NewText(stdout, stderr, *verbose))
+	out, err := report.Open(report.Outputs{JSON: *asJSON, Format: *format, Verbose: *verbose,
+		JSONFile: *jsonFile, JUnitFile: *junitFile}, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "godist merge: %v\n", err)
+		return report.ExitCode(err, nil)
 	}
-	for _, out := range []struct {
-		path  string
-		junit bool
-	}{{*jsonFile, false}, {*junitFile, true}} {
-		if out.path == "" {
-			continue
-		}
-		f, err := os.Create(out.path)
-		if err != nil {
-			fmt.Fprintf(stderr, "godist merge: %v\n", err)
-			return report.ExitFailed
-		}
-		files = append(files, f)
-		if !out.junit {
-			renderers = append(renderers, report.NewJSON(f))
-			continue
-		}
-		j, err := report.NewJUnit(f, report.JUnitOptions{})
-		if err != nil {
-			fmt.Fprintf(stderr, "godist merge: %v\n", err)
-			return report.ExitFailed
-		}
-		renderers = append(renderers, j)
-	}
-	out := report.Tee(renderers...)
-	var err error
 	merged := collector.MergeStreams(streams)
 	for _, e := range merged {
 		if err = out.Event(e); err != nil {
@@ -111,7 +68,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "godist merge: %v\n", err)
 	}
-	return report.ExitCode(err, status)
+	return report.ExitCode(err, out.Status)
 }
 
 // recordHistory adds the durations of a merged run to a history file, so
