@@ -26,6 +26,14 @@ type Stats struct {
 	GoTestPath       bool    `json:"go_test_path"`  // a small suite run by one go test command (gotest.go)
 }
 
+// Limit is the suite's physical limit on this run's own events, in
+// seconds: nothing can finish before the binaries are built and the
+// longest test, or the fair share of all test time, has run.
+func (s Stats) Limit() float64 {
+	share := s.TotalTestSeconds / float64(max(s.Workers, 1))
+	return s.BuildSeconds + max(s.LongestTest, share)
+}
+
 func (r *testRun) writeStats() {
 	if r.opts.StatsFile == "" {
 		return

@@ -15,29 +15,8 @@ import (
 	"time"
 
 	"github.com/godist/godist/internal/proc"
+	"github.com/godist/godist/run"
 )
-
-// stats is what `godist --stats FILE` writes about its own run
-// (cmd/godist/stats.go).
-type stats struct {
-	BuildSeconds     float64 `json:"build_seconds"`
-	WorkerStartup    float64 `json:"worker_startup_seconds"`
-	TestProcesses    int     `json:"test_processes"`
-	Workers          int     `json:"workers"`
-	LongestTest      float64 `json:"longest_test_seconds"`
-	TotalTestSeconds float64 `json:"total_test_seconds"`
-	ControllerCPU    float64 `json:"controller_cpu_seconds"`
-	ControllerMaxRSS int64   `json:"controller_maxrss_kb"`
-	GoTestPath       bool    `json:"go_test_path"` // the run took the go test path (a small suite)
-}
-
-// limit is the suite's physical limit on this run's own events: nothing can
-// finish before the binaries are built and the longest test or the fair
-// share of all test time has run.
-func (s stats) limit() float64 {
-	share := s.TotalTestSeconds / float64(max(s.Workers, 1))
-	return s.BuildSeconds + max(s.LongestTest, share)
-}
 
 // sample is one timed run.
 type sample struct {
@@ -47,7 +26,7 @@ type sample struct {
 	FailPkgs  int      // "FAIL\tpkg" summary lines on stdout
 	FailTests int      // top-level "--- FAIL:" lines on stdout
 	Failed    []string // the names of those tests, sorted
-	Stats     *stats
+	Stats     *run.Stats
 	Log       string // stdout/stderr files, without extension
 }
 
@@ -185,7 +164,7 @@ func (r *runner) runOnce(c config, rep int) sample {
 	smp.Exit = cmd.ProcessState.ExitCode()
 	smp.CPU = proc.CPUTime(cmd.ProcessState).Seconds()
 	if data, err := os.ReadFile(statsFile); err == nil {
-		var st stats
+		var st run.Stats
 		if json.Unmarshal(data, &st) == nil {
 			smp.Stats = &st
 		}

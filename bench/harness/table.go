@@ -45,7 +45,7 @@ func (t *table) addSuite(s suite, cfgs []config, results map[string][]sample, lo
 			row = append(row, "")
 		}
 		if withStats := statSamples(rs); len(withStats) > 0 {
-			lim := median(withStats, func(x sample) float64 { return x.Stats.limit() })
+			lim := median(withStats, func(x sample) float64 { return x.Stats.Limit() })
 			ctl := median(withStats, func(x sample) float64 { return x.Stats.ControllerCPU })
 			// The tests' CPU: everything the run used but the controller
 			// (test processes, workers, go build/list).
