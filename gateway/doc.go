@@ -33,7 +33,7 @@
 // missing asks for it; the controller then copies the binary
 // (Options.WorkerCommand[0], else the running executable) over the same
 // connection, the script verifies size and hash, installs it atomically
-// and runs `env GODIST_WORKER=1 BINARY worker`. A remote of another
+// and runs `env GODIST_GATEWAY_WORKER=1 BINARY worker`. A remote of another
 // GOOS/GOARCH (the script compares `uname -s`/`uname -m` with the
 // platform the binary is for) gets the binary Options.WorkerFor returns
 // for its platform instead, on a second ssh connection; without WorkerFor,
@@ -62,7 +62,7 @@
 // time. Serve waits for them when the connection ends (bounded by ServeOptions.ShutdownGrace: interpreted code
 // cannot be killed). ServeStdio is the `godist worker` (the protocol moves
 // to private descriptors, fd 1 and os.Stdout point at stderr); MainIfWorker
-// calls it when GODIST_WORKER=1. ServeListener is the `godist
+// calls it when GODIST_GATEWAY_WORKER=1. ServeListener is the `godist
 // socketserver`: a goroutine per connection, which first authenticates it
 // (see below), all stopped and waited for when its context ends.
 //

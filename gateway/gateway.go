@@ -21,7 +21,7 @@ var ErrClosed = errors.New("gateway: closed")
 // Options configure how gateways are opened.
 type Options struct {
 	// WorkerCommand is the argv of a popen worker; nil means the running
-	// executable with argument "worker". GODIST_WORKER=1 is always set in
+	// executable with argument "worker". GODIST_GATEWAY_WORKER=1 is always set in
 	// the worker's environment. An ssh gateway ships WorkerCommand[0] (or
 	// the running executable) to its host.
 	WorkerCommand []string

@@ -255,7 +255,7 @@ c.Run()
 p, _ := syscall.Getpriority(syscall.PRIO_PROCESS, 0)
 channel.Send(os.Getenv("GODIST_T"))
 channel.Send(p)
-channel.Send(os.Getenv("GODIST_WORKER"))`)
+channel.Send(os.Getenv("GODIST_GATEWAY_WORKER"))`)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,7 +20,7 @@ import (
 )
 
 // WorkerEnv is the environment variable that makes MainIfWorker serve.
-const WorkerEnv = "GODIST_WORKER"
+const WorkerEnv = "GODIST_GATEWAY_WORKER"
 
 // ServeOptions configure the worker side.
 type ServeOptions struct {
@@ -320,7 +320,7 @@ func ServeStdio() error {
 	return Serve(context.Background(), conn, ServeOptions{})
 }
 
-// MainIfWorker turns the process into a worker if GODIST_WORKER=1: it
+// MainIfWorker turns the process into a worker if GODIST_GATEWAY_WORKER=1: it
 // serves on stdio and exits (status 0 on a clean end). Call it first in
 // main, and in TestMain of packages whose tests start popen gateways (the
 // test binary then doubles as the worker executable).

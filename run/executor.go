@@ -64,7 +64,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	}
 	start := time.Now()
 	watch := newTestWatch(conv, start)
-	req := workers.Request{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir}
+	req := workers.Request{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir, Env: r.testEnv(w, x.pool.size())}
 	req.Deadline, req.WaitDelay = killTimeout(r.opts.Timeout)
 	req.QuitGrace = testTimeoutGrace
 	runner := x.pool.runner(w)
@@ -181,6 +181,25 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	r.unitDone(key, len(notRun) > 0)
 	r.progress.end(w, len(u.Tests)-len(pr.Requeue), len(failed), u.Estimate)
 	return notRun, nil
+}
+
+// The environment every test process gets, so that tests can share out
+// ports, databases or directories among the processes of one run: the
+// worker that runs it (gw3), how many workers the run has, and an id of
+// the run, the same in all its processes (pytest-xdist's
+// PYTEST_XDIST_WORKER, PYTEST_XDIST_WORKER_COUNT and testrun_uid).
+const (
+	EnvWorker      = "GODIST_WORKER"
+	EnvWorkerCount = "GODIST_WORKER_COUNT"
+	EnvRunID       = "GODIST_RUN_ID"
+)
+
+func (r *testRun) testEnv(worker, workers int) []string {
+	return []string{
+		fmt.Sprintf("%s=gw%d", EnvWorker, worker),
+		fmt.Sprintf("%s=%d", EnvWorkerCount, workers),
+		EnvRunID + "=" + r.runID,
+	}
 }
 
 // testTimeoutGrace is how long a test stopped by --test-timeout has to

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -114,6 +115,7 @@ func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) 
 		byPath[pt.Pkg.ImportPath] = pt
 	}
 	cmd := exec.CommandContext(ctx, "go", r.goTestArgs(pts)...)
+	cmd.Env = append(os.Environ(), r.testEnv(0, 1)...)
 	cmd.Stderr = r.stderr
 	// As for test processes (proc.go): a process group of its own, so that
 	// an interrupt kills the test binaries go started along with go.

@@ -3,6 +3,8 @@ package run
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +42,7 @@ type testRun struct {
 	filter  *scheduler.Filter
 	hist    *scheduler.History
 	workDir string // test binaries and per-process scratch files
+	runID   string // $GODIST_RUN_ID of every test process
 
 	seq      *collector.Sequencer
 	reorder  *collector.Reorderer // text mode only
@@ -90,6 +93,7 @@ func (r *testRun) makeLanes() []*lane {
 
 func (r *testRun) run(ctx context.Context) int {
 	r.started = time.Now()
+	r.runID = newRunID()
 	o := r.opts
 	r.bundles.Extra = o.RsyncDirs
 	if r.progress = newProgress(r.stdout, o); r.progress != nil {
@@ -555,6 +559,13 @@ func (r *testRun) saveHistory() {
 	if err := r.hist.Save(); err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(r.stderr, "godist: saving duration history: %v\n", err)
 	}
+}
+
+// newRunID is a random id for one run.
+func newRunID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // scratch returns a fresh path in the run's work directory.

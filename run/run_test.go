@@ -157,3 +157,71 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// Every test process is told its worker, the number of workers and the
+// run's id, so that tests can share out ports or directories.
+func TestWorkerEnvironment(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a module")
+	}
+	dir := t.TempDir()
+	log := filepath.Join(t.TempDir(), "env.log")
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/env\n\ngo 1.22\n")
+	var tests strings.Builder
+	tests.WriteString("package env\n\nimport (\n\t\"os\"\n\t\"testing\"\n\t\"time\"\n)\n\n")
+	tests.WriteString("func note(t *testing.T) {\n\ttime.Sleep(300 * time.Millisecond)\n" +
+		"\tf, err := os.OpenFile(os.Getenv(\"ENV_LOG\"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)\n" +
+		"\tif err != nil {\n\t\tt.Fatal(err)\n\t}\n\tdefer f.Close()\n" +
+		"\tf.WriteString(os.Getenv(\"GODIST_WORKER\") + \" \" + os.Getenv(\"GODIST_WORKER_COUNT\") + \" \" + os.Getenv(\"GODIST_RUN_ID\") + \"\\n\")\n}\n")
+	for _, n := range []string{"A", "B", "C", "D"} {
+		tests.WriteString("func Test" + n + "(t *testing.T) { note(t) }\n")
+	}
+	write("env_test.go", tests.String())
+	t.Setenv("ENV_LOG", log)
+	t.Chdir(dir)
+	runIDs := map[string]bool{}
+	for range 2 {
+		cfg := DefaultConfig()
+		cfg.Packages = []string{"./..."}
+		cfg.JSON = true
+		cfg.Workers = 2
+		cfg.DistSet = true
+		cfg.HistoryFile = filepath.Join(t.TempDir(), "history.json")
+		var stdout, stderr bytes.Buffer
+		if code := Run(context.Background(), cfg, &stdout, &stderr); code != 0 {
+			t.Fatalf("exit status %d\n%s%s", code, stdout.String(), stderr.String())
+		}
+		data, err := os.ReadFile(log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(log)
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if len(lines) != 4 {
+			t.Fatalf("%d tests noted their environment, want 4:\n%s", len(lines), data)
+		}
+		ids := map[string]bool{}
+		for _, l := range lines {
+			f := strings.Fields(l)
+			if len(f) != 3 || (f[0] != "gw0" && f[0] != "gw1") || f[1] != "2" || len(f[2]) != 16 {
+				t.Errorf("environment %q, want gw0|gw1, 2 and a 16-digit run id", l)
+				continue
+			}
+			ids[f[2]] = true
+		}
+		if len(ids) != 1 {
+			t.Errorf("one run, several run ids: %v", ids)
+		}
+		for id := range ids {
+			if runIDs[id] {
+				t.Errorf("two runs with run id %s", id)
+			}
+			runIDs[id] = true
+		}
+	}
+}
