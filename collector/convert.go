@@ -47,6 +47,7 @@ type ProcessConverter struct {
 	requested []string
 	onFinish  func(*ProcessResult)
 	onAbort   func(*ProcessResult)
+	batch     *batch // the Merger's, for a process it made
 
 	in, out    lineSplitter
 	current    string  // test that output is attributed to

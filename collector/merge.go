@@ -137,10 +137,31 @@ func (m *Merger) NewProcess(requested []string, hold bool) *ProcessConverter {
 	m.running++
 	b := &batch{m: m, counts: make(map[string]int), trailCounts: make(map[string]int)}
 	c := NewProcessConverter(m.pkg, requested, m.clock, b.add)
+	c.batch = b
 	c.onFinish = b.finish
 	if hold {
 		b.held = make(map[string][]Event)
 		c.onAbort = b.abort
+	}
+	return c
+}
+
+// NewConfirmProcess is NewProcess (holding) for a process that runs
+// failed tests again as go test would have run them: requested are all the
+// tests it runs, in go test's order; only the events of the tests in
+// report (and package-level output not seen before) reach the stream. The
+// others ran before them for their side effects, as in go test's one
+// process, and were reported already. A reported test that fails again is
+// dropped too: its first failure stands, reported once. Call SetReruns
+// first: the reported tests' last outcome decides.
+func (m *Merger) NewConfirmProcess(requested, report []string) *ProcessConverter {
+	c := m.NewProcess(requested, true)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := c.batch
+	b.only = map[string]bool{}
+	for _, name := range report {
+		b.only[name] = true
 	}
 	return c
 }
@@ -154,6 +175,7 @@ type batch struct {
 	testFailed  bool
 	heldFailed  bool               // a released block held a fail event
 	held        map[string][]Event // hold mode: top-level test -> its events so far
+	only        map[string]bool    // a confirm process: the top-level tests it reports; nil: all
 	heldOrder   []string           // top-level tests with held events, by first event
 }
 
@@ -175,6 +197,13 @@ func (b *batch) hold(e Event) bool {
 		b.heldOrder = append(b.heldOrder, top)
 	}
 	b.held[top] = append(b.held[top], e)
+	if b.only != nil && e.Test == top && e.Action == "fail" {
+		// The confirm run repeats the failure: the first one stands,
+		// and the test is reported failed once.
+		delete(b.held, top)
+		b.heldOrder = slices.DeleteFunc(b.heldOrder, func(s string) bool { return s == top })
+		return true
+	}
 	if e.Test == top && (e.Action == "pass" || e.Action == "fail" || e.Action == "skip") {
 		b.release(top)
 	}
@@ -229,6 +258,9 @@ func (b *batch) add(e Event) {
 	m.startLocked()
 	if e.Action == "fail" && e.Test != "" {
 		b.testFailed = true
+	}
+	if b.only != nil && e.Test != "" && !b.only[topLevel(e.Test)] {
+		return // context of a confirm run, reported before
 	}
 	if b.hold(e) {
 		return

@@ -468,3 +468,51 @@ func TestRawOutputMatchesGoTest(t *testing.T) {
 		})
 	}
 }
+
+// A confirm process reports only the tests it confirms: the ones before
+// them ran as context and were reported already.
+func TestMergerConfirmProcess(t *testing.T) {
+	var events []Event
+	m := NewMerger("p", fakeClock(), func(e Event) { events = append(events, e) })
+	m.Start()
+	first := m.NewProcess([]string{"TestB"}, true)
+	first.Write([]byte("\x16=== RUN   TestB\n    b_test.go:9: address in use\n\x16--- FAIL: TestB (0.00s)\n\x16FAIL\n"))
+	first.Finish(1, "")
+	other := m.NewProcess([]string{"TestA"}, true)
+	other.Write([]byte("\x16=== RUN   TestA\n\x16--- PASS: TestA (0.00s)\n\x16PASS\n"))
+	other.Finish(0, "")
+	m.SetReruns()
+	c := m.NewConfirmProcess([]string{"TestA", "TestB"}, []string{"TestB"})
+	c.Write([]byte("\x16=== RUN   TestA\n    a_test.go:3: context output\n\x16--- PASS: TestA (0.00s)\n\x16=== RUN   TestB\n\x16--- PASS: TestB (0.00s)\n\x16PASS\n"))
+	c.Finish(0, "")
+	if got := m.Finish(); got != "pass" {
+		t.Errorf("package %s, want pass: TestB passed as go test runs it", got)
+	}
+	want := map[string]int{" start": 1, "TestA pass": 1, "TestB fail": 1, "TestB pass": 1, " pass": 1}
+	if got := outcomes(events); !maps.Equal(got, want) {
+		t.Errorf("outcomes %v, want %v", got, want)
+	}
+	if out := outputByTest(events)["TestA"]; strings.Contains(out, "context output") {
+		t.Errorf("the confirm run's context test was reported again: %q", out)
+	}
+
+	// A failure the confirm run repeats fails the package.
+	events = nil
+	m = NewMerger("p", fakeClock(), func(e Event) { events = append(events, e) })
+	first = m.NewProcess([]string{"TestB"}, true)
+	first.Write([]byte("\x16=== RUN   TestB\n\x16--- FAIL: TestB (0.00s)\n\x16FAIL\n"))
+	first.Finish(1, "")
+	m.SetReruns()
+	c = m.NewConfirmProcess([]string{"TestA", "TestB"}, []string{"TestB"})
+	c.Write([]byte("\x16=== RUN   TestA\n\x16--- PASS: TestA (0.00s)\n\x16=== RUN   TestB\n\x16--- FAIL: TestB (0.00s)\n\x16FAIL\n"))
+	c.Finish(1, "")
+	if got := m.Finish(); got != "fail" {
+		t.Errorf("package %s, want fail", got)
+	}
+	if got := outcomes(events)["TestA pass"]; got != 0 {
+		t.Errorf("context test TestA reported %d times", got)
+	}
+	if got := outcomes(events)["TestB fail"]; got != 1 {
+		t.Errorf("TestB, failed twice, reported failed %d times, want once", got)
+	}
+}

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/godist/godist/bundle"
+	"github.com/godist/godist/collector"
 	"github.com/godist/godist/internal/proc"
 	"github.com/godist/godist/scheduler"
 	"github.com/godist/godist/workers"
@@ -33,7 +35,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	w := x.lane.slots[laneSlot]
 	key := u.Pkg.ImportPath + x.lane.suffix // the package as reported
 	pkg := u.Pkg.ImportPath
-	if len(u.Tests) > 0 {
+	if len(u.Tests) > 0 && u.Confirm == nil {
 		// -failfast: what go test would no longer run in this package
 		// after a failure is left out, silently, as go test leaves it.
 		keep := r.failfastKeep(key, u.Tests)
@@ -57,7 +59,12 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 
 	m := r.pkgs[key].merger
 	m.Start()
-	conv := m.NewProcess(u.Tests, true)
+	var conv *collector.ProcessConverter
+	if u.Confirm != nil {
+		conv = m.NewConfirmProcess(u.Tests, u.Confirm)
+	} else {
+		conv = m.NewProcess(u.Tests, true)
+	}
 	cover := ""
 	if r.coverage != nil {
 		cover = r.scratch(fmt.Sprintf("cover-%d.out", n))
@@ -109,6 +116,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		stopWatchdog = watch.watchdog(r.opts.TestTimeout, kill)
 	}
 	r.progress.begin(w, pkg, u.Tests)
+	rec := r.procBegin(key)
 	res, err := runner.Run(ctx, req, watch)
 	r.noteBusy(w, time.Since(start), len(u.Tests))
 	overdue := ""
@@ -117,8 +125,12 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	}
 	if err != nil {
 		// The worker broke, not the test: take back what did not finish.
+		r.procEnd(key, rec, u, nil)
 		pr := conv.Abort(fmt.Sprintf("godist: worker gw%d lost: %v", w, err))
 		notRun := append([]string{}, pr.Requeue...)
+		if u.Confirm != nil && len(notRun) > 0 {
+			notRun = slices.Clone(u.Tests) // a confirm run runs whole or not at all
+		}
 		r.progress.end(w, len(u.Tests)-len(notRun), 0, 0)
 		requeued := len(notRun) > 0 || len(u.Tests) == 0
 		r.unitDone(key, requeued)
@@ -166,6 +178,14 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		if outcome == "fail" && !strings.Contains(name, "/") {
 			failed = append(failed, name)
 		}
+	}
+	r.procEnd(key, rec, u, conv.Tests())
+	if u.Confirm != nil {
+		// Its failures were counted when they first happened; what did
+		// not run after a crash keeps its first outcome.
+		r.unitDone(key, false)
+		r.progress.end(w, len(u.Tests), 0, u.Estimate)
+		return nil, nil
 	}
 	r.countFailures(key, failed)
 	// Requeue holds the tests an abnormal end kept from running; after a

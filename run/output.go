@@ -57,7 +57,7 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 			if o.RerunFails > 0 {
 				m.SetReruns()
 			}
-			r.pkgs[key] = newPkgRun(key, p.ImportPath, ln.suffix, m, runOrder[p.ImportPath])
+			r.pkgs[key] = newPkgRun(key, ln.suffix, p, m, runOrder[p.ImportPath])
 		}
 	}
 	r.busy = map[int]*workerUse{}

@@ -56,6 +56,7 @@ type testRun struct {
 	bundles  bundle.Set         // test bundles for workers on other filesystems
 
 	stopScheduling func()
+	dispatchCtx    context.Context // ends when scheduling stops
 
 	mu          sync.Mutex // guards what follows and pkgs' state (see update)
 	stats       Stats
@@ -271,7 +272,7 @@ func (r *testRun) run(ctx context.Context) int {
 	// an interrupt (ctx) stops both.
 	dctx, stopScheduling := context.WithCancel(ctx)
 	defer stopScheduling()
-	r.stopScheduling = stopScheduling
+	r.stopScheduling, r.dispatchCtx = stopScheduling, dctx
 	var laneWG sync.WaitGroup
 	for _, ln := range r.lanes {
 		if ln.slots == nil {
@@ -401,6 +402,7 @@ func (r *testRun) unitDone(pkg string, requeued bool) {
 		return
 	}
 	var last bool
+	var ln *lane
 	r.update(pkg, func(p *pkgRun) {
 		p.left--
 		last = p.waiting && p.left == 0
@@ -408,9 +410,19 @@ func (r *testRun) unitDone(pkg string, requeued bool) {
 			p.waiting = false
 		}
 	})
-	if last {
-		r.finishPackage(pkg)
+	if !last {
+		return
 	}
+	for _, l := range r.lanes {
+		if l.suffix == r.pkgs[pkg].suffix {
+			ln = l
+		}
+	}
+	if u := r.confirmUnit(pkg); u != nil && ln != nil && ln.d != nil {
+		ln.d.Add(u)
+		return
+	}
+	r.finishPackage(pkg)
 }
 
 func (r *testRun) finishPackage(pkg string) {
@@ -480,6 +492,7 @@ func (r *testRun) end(err error) int {
 			err = werr
 		}
 	}
+	r.printConfirmed()
 	r.writeStats()
 	r.printSlowest()
 	if r.opts.RerunFails > 0 {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/godist/godist/collector"
+	"github.com/godist/godist/gotool"
 )
 
 // pkgRun is one reported package: an import path, or with --dist each one
@@ -16,7 +17,9 @@ type pkgRun struct {
 	path   string            // import path
 	suffix string            // its lane's: "" or "@gwN"
 	merger *collector.Merger // its stream; safe for concurrent use
-	order  map[string]int    // top-level test -> its place in go test's order
+	pkg    *gotool.Package
+	names  []string       // its selected top-level tests in go test's order
+	order  map[string]int // top-level test -> its place in names
 
 	// Under testRun.mu.
 	binary     string              // the test binary, once built
@@ -27,6 +30,8 @@ type pkgRun struct {
 	startups   []time.Duration     // measured process start-ups
 	failfastAt int                 // place of its first failed test (-failfast); -1: none
 	tests      map[string]*topTest // top-level tests the run keeps something about
+	running    map[*procRec]bool   // its test processes now running
+	confirming bool                // its confirm run is planned (confirm.go)
 }
 
 // topTest is what the run keeps about one top-level test of a package.
@@ -34,11 +39,15 @@ type topTest struct {
 	reruns int    // --rerun-fails runs so far
 	last   string // its last outcome: pass, fail or skip
 	split  bool   // run in parts below the top level
+
+	ran         string // its outcome in the last process that ran it, as the process ended
+	unconfirmed bool   // failed where go test would not have run it so (confirm.go)
+	confirm     bool   // run again in the package's confirm run
 }
 
-func newPkgRun(key, path, suffix string, m *collector.Merger, runOrder []string) *pkgRun {
-	p := &pkgRun{key: key, path: path, suffix: suffix, merger: m, failfastAt: -1,
-		order: map[string]int{}, tests: map[string]*topTest{}}
+func newPkgRun(key, suffix string, pkg *gotool.Package, m *collector.Merger, runOrder []string) *pkgRun {
+	p := &pkgRun{key: key, path: pkg.ImportPath, suffix: suffix, pkg: pkg, merger: m, failfastAt: -1,
+		names: runOrder, order: map[string]int{}, tests: map[string]*topTest{}, running: map[*procRec]bool{}}
 	for i, name := range runOrder {
 		p.order[name] = i
 	}

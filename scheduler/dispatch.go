@@ -71,12 +71,14 @@ func NewDispatcher(opts DispatchOptions) *Dispatcher {
 }
 
 // Add queues units (typically a package's units once its binary is
-// ready). It may be called from any goroutine, before or during Run.
+// ready). It may be called from any goroutine, before or during Run; after
+// CloseAdd only from inside Execute, for work that follows from the unit in
+// hand (a confirm run), which keeps Run from ending before it.
 func (d *Dispatcher) Add(units ...*Unit) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
-		panic("scheduler: Dispatcher.Add after CloseAdd")
+	if d.closed && d.inflight == 0 {
+		panic("scheduler: Dispatcher.Add after CloseAdd, outside Execute")
 	}
 	for _, u := range units {
 		d.push(u)
@@ -244,7 +246,7 @@ func (d *Dispatcher) requeued(u *Unit, notRun []string) *Unit {
 		}
 	}
 	nu := &Unit{ID: d.nextID, Pkg: u.Pkg, Startup: u.Startup, Attempt: u.Attempt + 1,
-		Subtests: u.Subtests, SkipSubtests: u.SkipSubtests, Parts: u.Parts}
+		Subtests: u.Subtests, SkipSubtests: u.SkipSubtests, Parts: u.Parts, Confirm: u.Confirm}
 	d.nextID++
 	for _, n := range notRun {
 		nu.Tests = append(nu.Tests, n)

@@ -46,6 +46,11 @@ type Unit struct {
 	Subtests     []string
 	SkipSubtests []string
 	Parts        int
+	// Confirm, for a unit that runs failed tests again the way go test
+	// would have run them, names those tests; Tests then holds them with
+	// the tests go test runs before them in its one process, in its
+	// order, which run again only for their effect on the confirmed ones.
+	Confirm []string
 	// stalls counts consecutive requeues in which no test of the unit ran.
 	stalls int
 }
