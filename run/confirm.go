@@ -146,6 +146,25 @@ func (p *pkgRun) events(tests []string) []time.Duration {
 	return out
 }
 
+// learn records in the history what package p's confirm run taught: tests
+// that failed beside other processes of the package and passed as go test
+// runs them make it run whole from the next run on; a passing whole run
+// counts towards lifting that mark (scheduler.WholeCleanRuns). Under r.mu.
+func (r *testRun) learn(p *pkgRun) {
+	var collided []string
+	for _, name := range p.names {
+		if t := p.tests[name]; t != nil && t.confirm && t.ran == "pass" {
+			collided = append(collided, name)
+		}
+	}
+	switch {
+	case len(collided) > 0:
+		r.hist.MarkWhole(p.path, collided, time.Now())
+	case p.result == "pass" && r.hist.Whole(p.path):
+		r.hist.NoteWholeRun(p.path)
+	}
+}
+
 // dispatchDone says scheduling has stopped (--maxfail, an interrupt):
 // no confirm runs then.
 func (r *testRun) dispatchDone() bool {

@@ -432,7 +432,8 @@ func (r *testRun) finishPackage(pkg string) {
 			m.SetCoverage(pct)
 		}
 	}
-	m.Finish()
+	result := m.Finish()
+	r.update(pkg, func(p *pkgRun) { p.result = result })
 }
 
 // giveUp reports the units the dispatcher could not run.
@@ -568,6 +569,7 @@ func (r *testRun) saveHistory() {
 			res.Startup = medianDuration(p.startups)
 		}
 		r.hist.Record(p.path, res)
+		r.learn(p)
 	}
 	if err := r.hist.Save(); err != nil && !errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(r.stderr, "godist: saving duration history: %v\n", err)

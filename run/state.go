@@ -32,6 +32,7 @@ type pkgRun struct {
 	tests      map[string]*topTest // top-level tests the run keeps something about
 	running    map[*procRec]bool   // its test processes now running
 	confirming bool                // its confirm run is planned (confirm.go)
+	result     string              // pass or fail, once it ended
 }
 
 // topTest is what the run keeps about one top-level test of a package.

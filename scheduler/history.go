@@ -41,6 +41,64 @@ type PackageHistory struct {
 	Startup Stat                    `json:"startup"`
 	Tests   map[string]*TestHistory `json:"tests,omitempty"`
 	Updated time.Time               `json:"updated"`
+	// Whole, when set, says the package runs as go test runs it: as one
+	// process with nothing of itself beside it (see MarkWhole).
+	Whole *WholeMark `json:"whole,omitempty"`
+}
+
+// WholeMark records why a package runs whole, and for how long still.
+type WholeMark struct {
+	Since time.Time `json:"since"`
+	// Tests failed beside other processes of the package and passed as go
+	// test runs them.
+	Tests []string `json:"tests"`
+	// CleanRuns counts the passing whole runs since; at WholeCleanRuns the
+	// mark goes, and the next run splits the package again to see.
+	CleanRuns int `json:"clean_runs"`
+}
+
+// WholeCleanRuns is how many passing whole runs a WholeMark lasts.
+const WholeCleanRuns = 10
+
+// MarkWhole marks package pkg to run whole from now on: tests failed
+// beside other processes of it and passed as go test runs them.
+func (h *History) MarkWhole(pkg string, tests []string, now time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ph := h.pkgs[pkg]
+	if ph == nil {
+		ph = &PackageHistory{Tests: map[string]*TestHistory{}}
+		h.pkgs[pkg] = ph
+	}
+	ph.Whole = &WholeMark{Since: now, Tests: tests}
+	h.dirty[pkg] = true
+}
+
+// Whole reports whether package pkg runs whole (MarkWhole).
+func (h *History) Whole(pkg string) bool {
+	if h == nil {
+		return false
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ph := h.pkgs[pkg]
+	return ph != nil && ph.Whole != nil
+}
+
+// NoteWholeRun counts one whole run of a marked package that passed; the
+// WholeCleanRuns-th lifts the mark.
+func (h *History) NoteWholeRun(pkg string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ph := h.pkgs[pkg]
+	if ph == nil || ph.Whole == nil {
+		return
+	}
+	ph.Whole.CleanRuns++
+	if ph.Whole.CleanRuns >= WholeCleanRuns {
+		ph.Whole = nil
+	}
+	h.dirty[pkg] = true
 }
 
 // TestHistory is what is known about one test and, for later splitting

@@ -147,7 +147,7 @@ func Plan(pkgs []*PackageTests, hist *History, workers int, opts PlanOptions) []
 	var units []*Unit
 	for _, c := range costs {
 		chunks := 1
-		if opts.Dist == DistLoad && workers > 1 && len(c.names) > 1 {
+		if opts.Dist == DistLoad && workers > 1 && len(c.names) > 1 && !hist.Whole(c.pt.Pkg.ImportPath) {
 			t := target
 			if c.measured {
 				t = max(t, time.Duration(opts.StartupRatio)*c.startup)

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -252,5 +253,42 @@ func TestPlanPatternLengthCap(t *testing.T) {
 	}
 	if total != 20000 || len(units) < 2 {
 		t.Errorf("%d units, %d tests", len(units), total)
+	}
+}
+
+// A package marked whole runs as one unit, as go test runs it, until it
+// has passed WholeCleanRuns times; then it splits again, and the mark
+// survives a save and a load in between.
+func TestPlanWholePackage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "history.json")
+	h := NewHistory(path)
+	pt := fakePkg("shared", seqNames("TestPort", 16)...)
+	if units := Plan([]*PackageTests{pt}, h, 8, PlanOptions{}); len(units) < 2 {
+		t.Fatalf("unmarked: %d units, want a split", len(units))
+	}
+	h.MarkWhole("shared", []string{"TestPort3"}, time.Now())
+	if err := h.Save(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := LoadHistory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run := range WholeCleanRuns {
+		units := Plan([]*PackageTests{pt}, h, 8, PlanOptions{})
+		if len(units) != 1 || len(units[0].Tests) != 16 {
+			t.Fatalf("marked, run %d: %d units, want the package whole", run, len(units))
+		}
+		rest, parts := SplitSubtests([]*PackageTests{pt}, h, 8, PlanOptions{})
+		if len(parts) != 0 || len(rest) != 1 {
+			t.Fatalf("marked: split below the top level")
+		}
+		h.NoteWholeRun("shared")
+	}
+	if h.Whole("shared") {
+		t.Errorf("mark kept after %d clean runs", WholeCleanRuns)
+	}
+	if units := Plan([]*PackageTests{pt}, h, 8, PlanOptions{}); len(units) < 2 {
+		t.Errorf("mark lifted: %d units, want a split again", len(units))
 	}
 }

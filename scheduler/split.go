@@ -40,6 +40,10 @@ func SplitSubtests(pkgs []*PackageTests, hist *History, workers int, opts PlanOp
 	id := 1 << 30 // apart from Plan's ids
 	for _, pt := range pkgs {
 		ip := pt.Pkg.ImportPath
+		if hist.Whole(ip) {
+			rest = append(rest, pt)
+			continue
+		}
 		ph := hist.Package(ip)
 		startup, _ := hist.Startup(ip)
 		split := map[string]bool{}
