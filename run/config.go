@@ -15,6 +15,21 @@ const (
 	DistNo      DistMode = "no"
 )
 
+// IsolateMode is --isolate.
+type IsolateMode string
+
+const (
+	// IsolateAuto: each test process in a network namespace of its own
+	// where the system allows one, with a TMPDIR of its own everywhere.
+	IsolateAuto IsolateMode = "auto"
+	// IsolateNet: as auto, and a run whose local workers cannot have
+	// namespaces is refused.
+	IsolateNet IsolateMode = "net"
+	// IsolateNone: test processes share the host's network and TMPDIR, as
+	// under go test.
+	IsolateNone IsolateMode = "none"
+)
+
 // Config is one run: what `godist [flags] [packages] [-args ...]` says.
 // Start from DefaultConfig.
 type Config struct {
@@ -38,14 +53,15 @@ type Config struct {
 	TestFlags  []string // -test.X=V for each process, in command-line order
 	TestArgs   []string // after -args
 
-	Workers         int      // -n
-	WorkersExplicit bool     // -n given on the command line
-	TxSpecs         []string // --tx
-	Dist            DistMode // --dist
-	DistSet         bool     // --dist given: no go test path for small suites
-	HistoryFile     string   // --history
-	RsyncDirs       []string // --rsyncdir: more directories for test bundles
-	StatsFile       string   // --stats: run figures for the benchmark harness
+	Workers         int         // -n
+	WorkersExplicit bool        // -n given on the command line
+	TxSpecs         []string    // --tx
+	Dist            DistMode    // --dist
+	DistSet         bool        // --dist given: no go test path for small suites
+	Isolate         IsolateMode // --isolate
+	HistoryFile     string      // --history
+	RsyncDirs       []string    // --rsyncdir: more directories for test bundles
+	StatsFile       string      // --stats: run figures for the benchmark harness
 
 	Format    string // --format: a gotestsum format name
 	JSONFile  string // --jsonfile: the merged JSON stream, whatever the terminal shows
@@ -67,6 +83,7 @@ type Config struct {
 func DefaultConfig() *Config {
 	return &Config{
 		Dist:             DistLoad,
+		Isolate:          IsolateAuto,
 		MaxWorkerRestart: -1,
 		WorkerAttr:       true,
 		Workers:          runtime.NumCPU(),

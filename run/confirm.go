@@ -187,16 +187,18 @@ func (r *testRun) confirmedPasses() []string {
 	return out
 }
 
-// printConfirmed tells, on stderr, which failures the confirm runs did
-// not repeat.
+// printConfirmed tells which failures the confirm runs did not repeat,
+// after the run's text (as the flaky tests of --rerun-fails); in -json
+// mode the stream shows them, a failure followed by a pass, and stdout
+// and stderr carry nothing else (gotestsum counts stderr lines as errors).
 func (r *testRun) printConfirmed() {
 	passed := r.confirmedPasses()
 	r.mu.Lock()
 	r.stats.ConfirmedPasses = len(passed)
 	r.mu.Unlock()
-	if len(passed) == 0 {
+	if len(passed) == 0 || r.opts.JSON {
 		return
 	}
-	fmt.Fprintf(r.stderr, "godist: %d tests failed beside other processes of their package, passed as go test runs them:\n\t%s\n",
+	fmt.Fprintf(r.stdout, "godist: %d tests failed beside other processes of their package, passed as go test runs them:\n\t%s\n",
 		len(passed), strings.Join(passed, "\n\t"))
 }

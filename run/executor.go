@@ -74,6 +74,9 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	req := workers.Request{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir, Env: r.testEnv(w, x.pool.size())}
 	req.Deadline, req.WaitDelay = killTimeout(r.opts.Timeout)
 	req.QuitGrace = testTimeoutGrace
+	// Isolated unless the run says not, the history says the package runs
+	// as go test runs it, or this is a confirm run (go test's conditions).
+	req.Isolate = r.isolating() && u.Confirm == nil && !r.pkgs[key].whole
 	runner := x.pool.runner(w)
 	if gr, ok := runner.(*workers.Remote); ok && r.opts.WorkerAttr {
 		conv.SetWorker(gr.Gateway().ID())
@@ -119,6 +122,9 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	rec := r.procBegin(key)
 	res, err := runner.Run(ctx, req, watch)
 	r.noteBusy(w, time.Since(start), len(u.Tests))
+	if strings.HasPrefix(res.Isolation, "net-") {
+		r.update(key, func(*pkgRun) { r.stats.IsolatedProcs++ })
+	}
 	overdue := ""
 	if stopWatchdog != nil {
 		overdue = stopWatchdog()

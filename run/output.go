@@ -57,7 +57,11 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 			if o.RerunFails > 0 {
 				m.SetReruns()
 			}
-			r.pkgs[key] = newPkgRun(key, ln.suffix, p, m, runOrder[p.ImportPath])
+			pr := newPkgRun(key, ln.suffix, p, m, runOrder[p.ImportPath])
+			if pr.whole = r.hist.Whole(p.ImportPath); pr.whole && ln.suffix == "" {
+				r.stats.WholePackages++
+			}
+			r.pkgs[key] = pr
 		}
 	}
 	r.busy = map[int]*workerUse{}

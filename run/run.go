@@ -18,6 +18,7 @@ import (
 	"github.com/godist/godist/bundle"
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/gotool"
+	"github.com/godist/godist/isolate"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
 )
@@ -257,7 +258,19 @@ func (r *testRun) run(ctx context.Context) int {
 		r.stats.BuildSeconds = time.Since(buildStart).Seconds()
 		r.mu.Unlock()
 	}()
-	pool, err := r.startWorkers(ctx)
+	if r.isolating() {
+		pr := isolate.Probe()
+		r.mu.Lock()
+		r.stats.Isolation = pr.Mode.String()
+		r.mu.Unlock()
+		if o.Isolate == IsolateNet && !pr.Mode.Isolated() {
+			err = fmt.Errorf("--isolate net: no network namespaces here: %s", pr.Reason)
+		}
+	}
+	var pool *workerPool
+	if err == nil {
+		pool, err = r.startWorkers(ctx)
+	}
 	if err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		cancelBuilds()
@@ -300,6 +313,12 @@ func (r *testRun) run(ctx context.Context) int {
 	code := r.end(ctx.Err())
 	r.printWorkers(time.Since(r.started), pool.restartCount())
 	return code
+}
+
+// isolating says whether test processes run isolated (package isolate):
+// by --isolate, where several processes of one package run at once.
+func (r *testRun) isolating() bool {
+	return r.opts.Isolate != IsolateNone && (r.opts.Dist == DistLoad || r.opts.Dist == DistEach)
 }
 
 // plan splits the runnable packages into units for the workers.

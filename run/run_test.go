@@ -19,6 +19,7 @@ import (
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/gotool"
+	"github.com/godist/godist/isolate"
 	"github.com/godist/godist/report"
 )
 
@@ -26,6 +27,7 @@ import (
 // -exec build shim, so a whole run happens inside `go test`, under -race
 // and goleak.
 func TestMain(m *testing.M) {
+	isolate.MainIfShim()
 	gotool.MainIfBuildShim()
 	gateway.MainIfWorker()
 	goleak.VerifyTestMain(m)

@@ -20,6 +20,7 @@ type pkgRun struct {
 	pkg    *gotool.Package
 	names  []string       // its selected top-level tests in go test's order
 	order  map[string]int // top-level test -> its place in names
+	whole  bool           // the history says: run it as go test does (scheduler.WholeMark)
 
 	// Under testRun.mu.
 	binary     string              // the test binary, once built

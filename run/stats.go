@@ -22,10 +22,13 @@ type Stats struct {
 	TotalTestSeconds float64 `json:"total_test_seconds"`
 	ControllerCPU    float64 `json:"controller_cpu_seconds"`
 	ControllerMaxRSS int64   `json:"controller_maxrss_kb"`
-	BytesShipped     int64   `json:"bytes_shipped"`    // test bundles sent to workers
-	GoTestPath       bool    `json:"go_test_path"`     // a small suite run by one go test command (gotest.go)
-	ConfirmRuns      int     `json:"confirm_runs"`     // packages whose failures ran again as go test runs them (confirm.go)
-	ConfirmedPasses  int     `json:"confirmed_passes"` // failed tests that passed there
+	BytesShipped     int64   `json:"bytes_shipped"`      // test bundles sent to workers
+	GoTestPath       bool    `json:"go_test_path"`       // a small suite run by one go test command (gotest.go)
+	ConfirmRuns      int     `json:"confirm_runs"`       // packages whose failures ran again as go test runs them (confirm.go)
+	ConfirmedPasses  int     `json:"confirmed_passes"`   // failed tests that passed there
+	WholePackages    int     `json:"whole_packages"`     // packages run whole, as go test, because the history says so
+	Isolation        string  `json:"isolation"`          // --isolate's mode on this machine: none, net-root, net-user ("" when off)
+	IsolatedProcs    int     `json:"isolated_processes"` // test processes that ran in a network namespace of their own
 }
 
 // Limit is the suite's physical limit on this run's own events, in

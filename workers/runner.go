@@ -35,6 +35,7 @@ import (
 
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/internal/proc"
+	"github.com/godist/godist/isolate"
 )
 
 // Request is one test process to run.
@@ -57,6 +58,10 @@ type Request struct {
 	// QuitGrace is how long a process has after a Quit from Kill before
 	// it is killed; 0 means WaitDelay.
 	QuitGrace time.Duration
+	// Isolate runs the process in a network namespace of its own, with
+	// only loopback up, where the worker's system allows one (package
+	// isolate), and with a TMPDIR of its own everywhere.
+	Isolate bool
 }
 
 func (r Request) quitGrace() time.Duration {
@@ -78,6 +83,9 @@ type Result struct {
 	proc.Outcome
 	// TimedOut: the process was still running at Request.Deadline.
 	TimedOut bool
+	// Isolation is the isolate mode the process ran in ("none",
+	// "net-root", "net-user"); "" when Request.Isolate was not set.
+	Isolation string
 }
 
 // Runner runs test processes somewhere. Run streams the process's combined
@@ -105,7 +113,19 @@ func (Local) Run(ctx context.Context, req Request, out io.Writer) (Result, error
 	cmd.Stdout = out
 	cmd.Stderr = out
 	proc.Group(cmd, proc.Options{DieWithParent: true, WaitDelay: req.waitDelay()})
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	var isolation string
+	if req.Isolate {
+		w, err := isolate.Wrap(cmd.Args, cmd.Env, cmd.SysProcAttr, isolate.Options{})
+		if err != nil {
+			return Result{Outcome: proc.Outcome{ExitCode: -1}}, err
+		}
+		defer w.Cleanup()
+		cmd.Path, cmd.Args, cmd.Env, cmd.SysProcAttr = w.Argv[0], w.Argv, w.Env, w.SysProcAttr
+		start = func() error { return w.Start(cmd) }
+		isolation = w.Mode.String()
+	}
+	if err := start(); err != nil {
 		return Result{Outcome: proc.Outcome{ExitCode: -1}}, err
 	}
 	s := &signaller{p: cmd.Process, grace: req.quitGrace(), deadlineGrace: req.waitDelay()}
@@ -117,7 +137,7 @@ func (Local) Run(ctx context.Context, req Request, out io.Writer) (Result, error
 	wg.Wait()
 	s.stop()
 	o, err := proc.OutcomeOf(cmd, err)
-	return Result{Outcome: o, TimedOut: s.timedOut()}, err
+	return Result{Outcome: o, TimedOut: s.timedOut(), Isolation: isolation}, err
 }
 
 // signaller delivers a process's signals: the caller's, and the deadline's.

@@ -16,6 +16,7 @@ type wireRequest struct {
 	File      string        `msgpack:"file,omitempty"`
 	Data      []byte        `msgpack:"data,omitempty"`
 	Mode      uint32        `msgpack:"mode,omitempty"`
+	Isolate   bool          `msgpack:"isolate,omitempty"`
 }
 
 // wireEvent is every message from a worker's Serve to the controller.
@@ -27,6 +28,7 @@ type wireEvent struct {
 	Signal       string `msgpack:"signal,omitempty"`
 	IOIncomplete bool   `msgpack:"ioincomplete,omitempty"`
 	TimedOut     bool   `msgpack:"timedout,omitempty"`
+	Isolation    string `msgpack:"isolation,omitempty"`
 
 	Have bool   `msgpack:"have,omitempty"` // bundle replies
 	Dir  string `msgpack:"dir,omitempty"`

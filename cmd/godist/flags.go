@@ -146,6 +146,18 @@ func parseArgs(args []string) (*run.Config, error) {
 				return nil, usagef("godist: --dist %q: want one of load, loadpkg, each, no", v)
 			}
 			continue
+		case "isolate":
+			v, err := needValue()
+			if err != nil {
+				return nil, err
+			}
+			switch m := run.IsolateMode(v); m {
+			case run.IsolateAuto, run.IsolateNet, run.IsolateNone:
+				o.Isolate = m
+			default:
+				return nil, usagef("godist: --isolate %q: want one of auto, net, none", v)
+			}
+			continue
 		case "history":
 			v, err := needValue()
 			if err != nil {

@@ -17,9 +17,11 @@ import (
 
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/gotool"
+	"github.com/godist/godist/isolate"
 )
 
 func main() {
+	isolate.MainIfShim() // first: under --isolate, may become a test binary in its namespaces
 	gateway.MainIfWorker()
 	gotool.MainIfBuildShim()                     // run by our own go test -exec (gotool.BuildExec)
 	gateway.DefaultOptions.WorkerFor = workerFor // selfbuild.go: ssh hosts of another platform
