@@ -89,6 +89,7 @@ type execution struct {
 	goroutines sync.WaitGroup // godist.Go goroutines; run waits for them
 
 	shifts map[int]int // line -> bytes of wrapper before the caller's text
+	cols   colMap      // columns moved by rewriteSource
 
 	mu  sync.Mutex
 	err *channel.RemoteError // first failure; closes the channel when the execution ends
@@ -108,6 +109,13 @@ func (x *execution) run(req ExecRequest) {
 		x.finish()
 		return
 	}
+	rw, err := rewriteSource(src)
+	if err != nil {
+		x.fail(x.refusal(err))
+		x.finish()
+		return
+	}
+	src, x.cols = rw.src, rw.cols
 	pi := x.w.takeInterp()
 	if pi.err != nil {
 		x.fail(remoteError("setup", pi.err, nil))
@@ -123,6 +131,10 @@ func (x *execution) run(req ExecRequest) {
 	}
 	prog, err := compile(i, src)
 	if err != nil {
+		var ip *interpPanic
+		if errors.As(err, &ip) && len(rw.unknownRanges) > 0 {
+			err = fmt.Errorf("%w (range over an int or a function is not supported in remote code; suspects: range at %s)", err, strings.Join(rw.unknownRanges, ", "))
+		}
 		x.fail(remoteError("compile", err, nil))
 		x.finish()
 		return
@@ -232,6 +244,7 @@ func (x *execution) exports() map[string]reflect.Value {
 		"ErrTimeout":    reflect.ValueOf(&channel.ErrTimeout).Elem(),
 		"ErrClosed":     reflect.ValueOf(&channel.ErrClosed).Elem(),
 		"RemoteError":   reflect.ValueOf((*channel.RemoteError)(nil)),
+		"Clear":         reflect.ValueOf(clearValue), // the clear builtin (rewrite.go)
 	}
 }
 
@@ -251,8 +264,35 @@ func (x *execution) goFunc(f func()) {
 	}()
 }
 
+// refusal describes constructs rewriteSource refused, at the caller's
+// positions.
+func (x *execution) refusal(err error) *channel.RemoteError {
+	var msgs []string
+	var where string
+	for _, e := range unjoin(err) {
+		var re *rewriteError
+		if !errors.As(e, &re) {
+			msgs = append(msgs, e.Error())
+			continue
+		}
+		pos := unshift(fmt.Sprintf("%s:%d:%d", remoteFile, re.pos.Line, re.pos.Column), x.shifts, nil)
+		if where == "" {
+			where = pos
+		}
+		msgs = append(msgs, pos+": "+re.msg)
+	}
+	return &channel.RemoteError{Message: "compile: " + strings.Join(msgs, "\n"), Where: where}
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
 func (x *execution) fail(e *channel.RemoteError) {
-	e.Where = unshift(e.Where, x.shifts)
+	e.Where = unshift(e.Where, x.shifts, x.cols)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.err == nil {
@@ -271,12 +311,19 @@ func (x *execution) finish() {
 	_ = x.ch.Close()
 }
 
+// interpPanic is the interpreter panicking while it compiles.
+type interpPanic struct{ value any }
+
+func (p *interpPanic) Error() string {
+	return fmt.Sprintf("interpreter panicked (unsupported construct?): %v", p.value)
+}
+
 // compile compiles src; yaegi panics on some unsupported constructs
 // (range over int or func), which become errors here.
 func compile(i *interp.Interpreter, src string) (prog *interp.Program, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("interpreter panicked (unsupported construct?): %v", r)
+			err = &interpPanic{value: r}
 		}
 	}()
 	return i.Compile(src)
@@ -295,19 +342,17 @@ func execute(i *interp.Interpreter, prog *interp.Program) (_ reflect.Value, err 
 
 var whereRE = regexp.MustCompile(`^(` + regexp.QuoteMeta(remoteFile) + `:(\d+):)(\d+)(.*)$`)
 
-// unshift corrects a column for the wrapper's text on that line.
-func unshift(where string, shifts map[int]int) string {
+// unshift corrects a column for the rewriter's edits and the wrapper's
+// text on that line.
+func unshift(where string, shifts map[int]int, cols colMap) string {
 	m := whereRE.FindStringSubmatch(where)
 	if m == nil {
 		return where
 	}
 	line, _ := strconv.Atoi(m[2])
-	shift := shifts[line]
-	if shift == 0 {
-		return where
-	}
 	col, _ := strconv.Atoi(m[3])
-	return m[1] + strconv.Itoa(max(col-shift, 1)) + m[4]
+	col = cols.original(line, col) - shifts[line]
+	return m[1] + strconv.Itoa(max(col, 1)) + m[4]
 }
 
 var posRE = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+:\d+): (.*)$`)
@@ -383,4 +428,20 @@ func (w *worker) serveListenerInBackground(ln net.Listener) {
 			w.opts.Logf("gateway: background socket server on %s: %v", ln.Addr(), err)
 		}
 	})
+}
+
+// clearValue is the clear builtin for remote code: it empties a map or
+// zeroes a slice's elements.
+func clearValue(x any) {
+	v := reflect.ValueOf(x)
+	switch v.Kind() {
+	case reflect.Map:
+		v.Clear()
+	case reflect.Slice:
+		for i := range v.Len() {
+			v.Index(i).SetZero()
+		}
+	default:
+		panic(fmt.Sprintf("invalid argument: clear(%T): want a map or a slice", x))
+	}
 }
