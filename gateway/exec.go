@@ -155,11 +155,20 @@ func (x *execution) run(req ExecRequest) {
 	// Not ExecuteWithContext: it returns on cancel while its goroutine
 	// still writes the results (a data race). Remote code stops through
 	// godist.Context and failing channel operations instead.
+	returned := false
+	defer func() {
+		// runtime.Goexit in main: deferred calls still run, so the
+		// channel is closed here too.
+		if !returned {
+			x.fail(&channel.RemoteError{Message: "run: runtime.Goexit called in main", Stack: x.trace.stack()})
+		}
+		x.goroutines.Wait()
+		x.finish()
+	}()
 	if _, err := execute(i, prog); err != nil {
 		x.fail(remoteError("run", err, x.trace))
 	}
-	x.goroutines.Wait()
-	x.finish()
+	returned = true
 }
 
 // preparedInterp is an interpreter with the standard library loaded, made
@@ -244,7 +253,8 @@ func (x *execution) exports() map[string]reflect.Value {
 		"ErrTimeout":    reflect.ValueOf(&channel.ErrTimeout).Elem(),
 		"ErrClosed":     reflect.ValueOf(&channel.ErrClosed).Elem(),
 		"RemoteError":   reflect.ValueOf((*channel.RemoteError)(nil)),
-		"Clear":         reflect.ValueOf(clearValue), // the clear builtin (rewrite.go)
+		"Clear":         reflect.ValueOf(clearValue),  // the clear builtin (rewrite.go)
+		"AfterFunc":     reflect.ValueOf(x.afterFunc), // time.AfterFunc (rewrite.go)
 	}
 }
 
@@ -289,6 +299,21 @@ func unjoin(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// afterFunc is time.AfterFunc for remote code: a panic in f closes the
+// execution's channel with a *channel.RemoteError at once, instead of
+// killing the worker (a timer's goroutine is nobody's to recover).
+func (x *execution) afterFunc(d time.Duration, f func()) *time.Timer {
+	return time.AfterFunc(d, func() {
+		defer func() {
+			if r := recover(); r != nil {
+				x.fail(remoteError("time.AfterFunc", interp.Panic{Value: r}, x.trace))
+				x.finish()
+			}
+		}()
+		f()
+	})
 }
 
 func (x *execution) fail(e *channel.RemoteError) {
@@ -405,6 +430,14 @@ func (t *panicTrace) Write(b []byte) (int, error) {
 		return t.out.Write(b)
 	}
 	return len(b), nil
+}
+
+func (t *panicTrace) stack() string {
+	if t == nil {
+		return ""
+	}
+	_, s := t.where()
+	return s
 }
 
 func (t *panicTrace) where() (where, stack string) {

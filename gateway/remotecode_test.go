@@ -361,3 +361,15 @@ func TestColMap(t *testing.T) {
 		}
 	}
 }
+
+func init() {
+	remoteCodeCases = append(remoteCodeCases, struct {
+		name, src string
+		want      string
+		refused   string
+		where     string
+	}{name: "time only for AfterFunc", want: "fired", src: `import "time"
+done := make(chan string)
+time.AfterFunc(0, func() { done <- "fired" })
+channel.Send(<-done)`})
+}

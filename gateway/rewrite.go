@@ -39,7 +39,9 @@ import (
 //   - range over an integer (Go 1.22) whose type the checker knows
 //     becomes a 3-clause loop over a hidden counter.
 //   - clear becomes godist's reflect-based clear; min and max of a known
-//     type become an inline function literal.
+//     type become an inline function literal; time.AfterFunc becomes
+//     godist's, whose func's panic fails the execution instead of the
+//     worker.
 //
 // What cannot be rewritten safely is refused with an error naming the
 // line: range over a function, errors.As with a target type declared in
@@ -240,6 +242,14 @@ func (r *rewriter) walk() {
 			r.call(n)
 		case *ast.TypeSwitchStmt:
 			r.typeSwitch(n)
+		case *ast.GoStmt:
+			if _, ok := n.Call.Fun.(*ast.FuncLit); ok {
+				// The literal's frame slot is then the wrapper's, which
+				// nobody reads after the goroutine started: yaegi's
+				// goroutine writes it back when it returns.
+				r.insert(n.Pos(), "func() { ")
+				r.insert(n.End(), " }()")
+			}
 		}
 		return true
 	})
@@ -489,6 +499,10 @@ func (r *rewriter) call(c *ast.CallExpr) {
 		}
 	case *ast.SelectorExpr:
 		pkg, ok := fun.X.(*ast.Ident)
+		if ok && pkg.Obj == nil && r.imports[pkg.Name] == "time" && fun.Sel.Name == "AfterFunc" {
+			r.replace(fun.Pos(), fun.End(), "__godist.AfterFunc")
+			return
+		}
 		if !ok || pkg.Obj != nil || r.imports[pkg.Name] != "errors" || fun.Sel.Name != "As" || len(c.Args) != 2 {
 			return
 		}
