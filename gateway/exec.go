@@ -245,8 +245,8 @@ func (x *execution) exports() map[string]reflect.Value {
 		"Version":       reflect.ValueOf(func() string { return Version }),
 		"ServeListener": reflect.ValueOf(x.w.serveListenerInBackground),
 		"ScriptChannel": reflect.ValueOf((*ScriptChannel)(nil)),
-		"RawChannel":    reflect.ValueOf((*channel.Channel)(nil)), // channels that travel in values
-		"Gateway":       reflect.ValueOf((*Gateway)(nil)),         // a nested gateway opened by remote code
+		"RawChannel":    reflect.ValueOf((**channel.Channel)(nil)), // = *channel.Channel (yaegi exports the element type of a nil pointer)
+		"Gateway":       reflect.ValueOf((*Gateway)(nil)),          // a nested gateway opened by remote code
 		"Spec":          reflect.ValueOf((*Spec)(nil)),
 		"Open":          reflect.ValueOf(Open),
 		"ParseSpec":     reflect.ValueOf(ParseSpec),

@@ -373,3 +373,61 @@ done := make(chan string)
 time.AfterFunc(0, func() { done <- "fired" })
 channel.Send(<-done)`})
 }
+
+// TestFanOut1000 is a 1000-channel fan-out written the natural way: a
+// loop making a channel and a goroutine per iteration that uses both loop
+// variables. Before the rewrite, 998 channels got the wrong value.
+func TestFanOut1000(t *testing.T) {
+	for _, tr := range transports(t) {
+		if tr.name != "popen" && tr.name != "pipe" {
+			continue
+		}
+		t.Run(tr.name, func(t *testing.T) {
+			g := tr.open(t, "")
+			ctx := ctxT(t)
+			ch, err := g.RemoteExec(ctx, `import "godist"
+const n = 1000
+sess := channel.Raw().Session()
+chans := make([]godist.RawChannel, n)
+for i := 0; i < n; i++ {
+	c, err := sess.NewChannel()
+	if err != nil {
+		panic(err)
+	}
+	chans[i] = c
+}
+channel.Send(chans)
+for i, c := range chans {
+	godist.Go(func() {
+		c.Send(godist.Context(), i)
+		c.Close()
+	})
+}`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := ch.Receive(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			list, _ := v.([]any)
+			if len(list) != 1000 {
+				t.Fatalf("got %d channels", len(list))
+			}
+			wrong := 0
+			for i, x := range list {
+				c := x.(*channel.Channel)
+				got, err := c.Receive(ctx)
+				if err != nil || got != int64(i) {
+					wrong++
+				}
+			}
+			if wrong > 0 {
+				t.Errorf("%d of 1000 channels got the wrong value", wrong)
+			}
+			if err := ch.Wait(ctx); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
