@@ -1,11 +1,15 @@
 package channel
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 )
 
 // Subscription is a registration made by Subscribe.
@@ -95,13 +99,61 @@ func (c *Channel) startCallbacksLocked() {
 		return
 	}
 	c.cbStarted = true
+	c.cbDone = make(chan struct{})
 	c.s.cbwg.Add(1)
 	go c.runCallbacks()
 }
 
+// runCallbacks is the channel's callback goroutine. A callback that
+// panics (or calls runtime.Goexit) ends it: the channel is closed with a
+// *RemoteError saying so (the peer's Receive and Wait get it, as in
+// execnet), the end callback gets that error, and the session and the
+// other channels go on.
 func (c *Channel) runCallbacks() {
 	s := c.s
+	id := goid()
+	s.cbGoids.Store(id, true)
+	s.mu.Lock()
+	c.cbGoid = id
+	s.mu.Unlock()
 	defer s.cbwg.Done()
+	defer s.cbGoids.Delete(id)
+	defer close(c.cbDone)
+	ended := false
+	defer func() {
+		if ended {
+			return
+		}
+		r := recover()
+		re := &RemoteError{Message: "callback called runtime.Goexit", Stack: string(debug.Stack())}
+		if r != nil {
+			re.Message = fmt.Sprintf("panic in callback: %v", r)
+		}
+		c.callbackFailed(re)
+	}()
+	c.callbackLoop()
+	ended = true
+}
+
+// callbackFailed closes the channel with re and tells the end callback.
+func (c *Channel) callbackFailed(re *RemoteError) {
+	s := c.s
+	s.mu.Lock()
+	if c.cbErr == nil {
+		c.cbErr = re
+	}
+	endFn := c.cbEnd
+	c.cbEnd = nil
+	s.mu.Unlock()
+	_ = c.CloseWithError(re)
+	if endFn != nil {
+		defer func() { _ = recover() }() // the end callback panicking too: nothing left to tell
+		endFn(re)
+	}
+}
+
+func (c *Channel) callbackLoop() {
+	s := c.s
 	for {
 		s.mu.Lock()
 		var it *item
@@ -290,4 +342,33 @@ func putFrameBuf(s *Session, b []byte) {
 		default:
 		}
 	}
+}
+
+// goid returns the calling goroutine's id, read from its stack header
+// ("goroutine 42 [running]:"). Used only to tell whether Close or Wait is
+// called from a callback goroutine.
+func goid() int64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil {
+		panic("channel: cannot read the goroutine id: " + err.Error())
+	}
+	return id
+}
+
+// inCallback reports whether the caller runs on one of the session's
+// callback goroutines.
+func (s *Session) inCallback() bool {
+	n := 0
+	s.cbGoids.Range(func(any, any) bool { n++; return false })
+	if n == 0 {
+		return false
+	}
+	_, ok := s.cbGoids.Load(goid())
+	return ok
 }

@@ -44,6 +44,9 @@ type Channel struct {
 	cbEnd       func(error)
 	cbSet       bool
 	cbStarted   bool
+	cbDone      chan struct{} // closed when the callback goroutine returned
+	cbGoid      int64         // the callback goroutine's id, once it runs
+	cbErr       *RemoteError  // a callback panicked (or called runtime.Goexit)
 }
 
 type item struct {
@@ -540,25 +543,44 @@ func (c *Channel) IsClosed() bool {
 	return c.closedLocked()
 }
 
-// Wait waits until the channel is closed. It returns nil after a clean
-// close by either side, the *RemoteError after the peer's CloseWithError,
+// Wait waits until the channel is closed and, if callbacks are set, until
+// they ran to the end (the end callback included; execnet's waitclose).
+// It returns nil after a clean close by either side, the *RemoteError
+// after the peer's CloseWithError or after a callback of ours panicked,
 // an error matching ErrClosed (and the session's Err) when the session
-// ended first.
+// ended first. Called from the channel's own callback it does not wait
+// for the callbacks (it would wait for itself).
 func (c *Channel) Wait(ctx context.Context) error {
 	s := c.s
 	for {
 		s.mu.Lock()
+		var err error
+		done := true
 		switch {
 		case c.remoteErr != nil:
-			s.mu.Unlock()
-			return c.remoteErr
+			err = c.remoteErr
 		case c.recvClose || c.localClosed:
-			s.mu.Unlock()
-			return nil
 		case s.err != nil:
-			err := s.err
+			err = fmt.Errorf("channel %d: wait: %w", c.id, sessionEnded(s.err))
+		default:
+			done = false
+		}
+		if done {
+			cbDone, self := c.cbDone, c.cbGoid != 0 && c.cbGoid == goid()
 			s.mu.Unlock()
-			return fmt.Errorf("channel %d: wait: %w", c.id, sessionEnded(err))
+			if cbDone != nil && !self {
+				select {
+				case <-cbDone:
+				case <-ctx.Done():
+					return fmt.Errorf("channel %d: wait for callbacks: %w", c.id, ctxErr(ctx))
+				}
+			}
+			s.mu.Lock()
+			if c.cbErr != nil {
+				err = c.cbErr
+			}
+			s.mu.Unlock()
+			return err
 		}
 		w := waitChan(&c.wake)
 		s.mu.Unlock()

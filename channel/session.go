@@ -34,11 +34,11 @@ type Session struct {
 	peerWindow, peerMaxFrame int
 	chunk                    int // max DATA payload we send per frame
 
-	ready      chan struct{} // closed when the handshake completed
-	done       chan struct{} // closed when the session ended
-	closeOnce  sync.Once
+	ready      chan struct{}  // closed when the handshake completed
+	done       chan struct{}  // closed when the session ended
 	wg         sync.WaitGroup // reader and writer
 	cbwg       sync.WaitGroup // callback goroutines
+	cbGoids    sync.Map       // goroutine id (int64) -> true, of running callback goroutines
 	wqWake     chan struct{}  // cap 1: frames queued for the writer
 	writerDone chan struct{}  // closed when writeLoop returned
 
@@ -133,13 +133,15 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 // Close ends the session at once: every channel is closed, blocked
 // operations fail, queued frames not yet written are dropped (use Shutdown
 // to flush first). It waits for the session's goroutines, including running
-// callbacks, so it must not be called from a callback. Idempotent.
+// callbacks; called from a callback, it does not wait for the callback
+// goroutines (the caller is one of them: they end after their end
+// callbacks, and a Close from elsewhere waits for them). Idempotent.
 func (s *Session) Close() error {
 	s.fail(ErrClosed)
-	s.closeOnce.Do(func() {
-		s.wg.Wait()
+	s.wg.Wait()
+	if !s.inCallback() {
 		s.cbwg.Wait()
-	})
+	}
 	return nil
 }
 

@@ -89,6 +89,7 @@ type execution struct {
 	goroutines sync.WaitGroup // godist.Go goroutines; run waits for them
 
 	shifts map[int]int // line -> bytes of wrapper before the caller's text
+	cols   colMap      // columns moved by rewriteSource
 
 	mu  sync.Mutex
 	err *channel.RemoteError // first failure; closes the channel when the execution ends
@@ -108,6 +109,13 @@ func (x *execution) run(req ExecRequest) {
 		x.finish()
 		return
 	}
+	rw, err := rewriteSource(src)
+	if err != nil {
+		x.fail(x.refusal(err))
+		x.finish()
+		return
+	}
+	src, x.cols = rw.src, rw.cols
 	pi := x.w.takeInterp()
 	if pi.err != nil {
 		x.fail(remoteError("setup", pi.err, nil))
@@ -123,6 +131,10 @@ func (x *execution) run(req ExecRequest) {
 	}
 	prog, err := compile(i, src)
 	if err != nil {
+		var ip *interpPanic
+		if errors.As(err, &ip) && len(rw.unknownRanges) > 0 {
+			err = fmt.Errorf("%w (range over an int or a function is not supported in remote code; suspects: range at %s)", err, strings.Join(rw.unknownRanges, ", "))
+		}
 		x.fail(remoteError("compile", err, nil))
 		x.finish()
 		return
@@ -143,11 +155,20 @@ func (x *execution) run(req ExecRequest) {
 	// Not ExecuteWithContext: it returns on cancel while its goroutine
 	// still writes the results (a data race). Remote code stops through
 	// godist.Context and failing channel operations instead.
+	returned := false
+	defer func() {
+		// runtime.Goexit in main: deferred calls still run, so the
+		// channel is closed here too.
+		if !returned {
+			x.fail(&channel.RemoteError{Message: "run: runtime.Goexit called in main", Stack: x.trace.stack()})
+		}
+		x.goroutines.Wait()
+		x.finish()
+	}()
 	if _, err := execute(i, prog); err != nil {
 		x.fail(remoteError("run", err, x.trace))
 	}
-	x.goroutines.Wait()
-	x.finish()
+	returned = true
 }
 
 // preparedInterp is an interpreter with the standard library loaded, made
@@ -224,14 +245,16 @@ func (x *execution) exports() map[string]reflect.Value {
 		"Version":       reflect.ValueOf(func() string { return Version }),
 		"ServeListener": reflect.ValueOf(x.w.serveListenerInBackground),
 		"ScriptChannel": reflect.ValueOf((*ScriptChannel)(nil)),
-		"RawChannel":    reflect.ValueOf((*channel.Channel)(nil)), // channels that travel in values
-		"Gateway":       reflect.ValueOf((*Gateway)(nil)),         // a nested gateway opened by remote code
+		"RawChannel":    reflect.ValueOf((**channel.Channel)(nil)), // = *channel.Channel (yaegi exports the element type of a nil pointer)
+		"Gateway":       reflect.ValueOf((*Gateway)(nil)),          // a nested gateway opened by remote code
 		"Spec":          reflect.ValueOf((*Spec)(nil)),
 		"Open":          reflect.ValueOf(Open),
 		"ParseSpec":     reflect.ValueOf(ParseSpec),
 		"ErrTimeout":    reflect.ValueOf(&channel.ErrTimeout).Elem(),
 		"ErrClosed":     reflect.ValueOf(&channel.ErrClosed).Elem(),
 		"RemoteError":   reflect.ValueOf((*channel.RemoteError)(nil)),
+		"Clear":         reflect.ValueOf(clearValue),  // the clear builtin (rewrite.go)
+		"AfterFunc":     reflect.ValueOf(x.afterFunc), // time.AfterFunc (rewrite.go)
 	}
 }
 
@@ -251,8 +274,50 @@ func (x *execution) goFunc(f func()) {
 	}()
 }
 
+// refusal describes constructs rewriteSource refused, at the caller's
+// positions.
+func (x *execution) refusal(err error) *channel.RemoteError {
+	var msgs []string
+	var where string
+	for _, e := range unjoin(err) {
+		var re *rewriteError
+		if !errors.As(e, &re) {
+			msgs = append(msgs, e.Error())
+			continue
+		}
+		pos := unshift(fmt.Sprintf("%s:%d:%d", remoteFile, re.pos.Line, re.pos.Column), x.shifts, nil)
+		if where == "" {
+			where = pos
+		}
+		msgs = append(msgs, pos+": "+re.msg)
+	}
+	return &channel.RemoteError{Message: "compile: " + strings.Join(msgs, "\n"), Where: where}
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// afterFunc is time.AfterFunc for remote code: a panic in f closes the
+// execution's channel with a *channel.RemoteError at once, instead of
+// killing the worker (a timer's goroutine is nobody's to recover).
+func (x *execution) afterFunc(d time.Duration, f func()) *time.Timer {
+	return time.AfterFunc(d, func() {
+		defer func() {
+			if r := recover(); r != nil {
+				x.fail(remoteError("time.AfterFunc", interp.Panic{Value: r}, x.trace))
+				x.finish()
+			}
+		}()
+		f()
+	})
+}
+
 func (x *execution) fail(e *channel.RemoteError) {
-	e.Where = unshift(e.Where, x.shifts)
+	e.Where = unshift(e.Where, x.shifts, x.cols)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.err == nil {
@@ -271,12 +336,19 @@ func (x *execution) finish() {
 	_ = x.ch.Close()
 }
 
+// interpPanic is the interpreter panicking while it compiles.
+type interpPanic struct{ value any }
+
+func (p *interpPanic) Error() string {
+	return fmt.Sprintf("interpreter panicked (unsupported construct?): %v", p.value)
+}
+
 // compile compiles src; yaegi panics on some unsupported constructs
 // (range over int or func), which become errors here.
 func compile(i *interp.Interpreter, src string) (prog *interp.Program, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("interpreter panicked (unsupported construct?): %v", r)
+			err = &interpPanic{value: r}
 		}
 	}()
 	return i.Compile(src)
@@ -295,19 +367,17 @@ func execute(i *interp.Interpreter, prog *interp.Program) (_ reflect.Value, err 
 
 var whereRE = regexp.MustCompile(`^(` + regexp.QuoteMeta(remoteFile) + `:(\d+):)(\d+)(.*)$`)
 
-// unshift corrects a column for the wrapper's text on that line.
-func unshift(where string, shifts map[int]int) string {
+// unshift corrects a column for the rewriter's edits and the wrapper's
+// text on that line.
+func unshift(where string, shifts map[int]int, cols colMap) string {
 	m := whereRE.FindStringSubmatch(where)
 	if m == nil {
 		return where
 	}
 	line, _ := strconv.Atoi(m[2])
-	shift := shifts[line]
-	if shift == 0 {
-		return where
-	}
 	col, _ := strconv.Atoi(m[3])
-	return m[1] + strconv.Itoa(max(col-shift, 1)) + m[4]
+	col = cols.original(line, col) - shifts[line]
+	return m[1] + strconv.Itoa(max(col, 1)) + m[4]
 }
 
 var posRE = regexp.MustCompile(`^(?:[^\s:]*:)?(\d+:\d+): (.*)$`)
@@ -362,6 +432,14 @@ func (t *panicTrace) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+func (t *panicTrace) stack() string {
+	if t == nil {
+		return ""
+	}
+	_, s := t.where()
+	return s
+}
+
 func (t *panicTrace) where() (where, stack string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -383,4 +461,20 @@ func (w *worker) serveListenerInBackground(ln net.Listener) {
 			w.opts.Logf("gateway: background socket server on %s: %v", ln.Addr(), err)
 		}
 	})
+}
+
+// clearValue is the clear builtin for remote code: it empties a map or
+// zeroes a slice's elements.
+func clearValue(x any) {
+	v := reflect.ValueOf(x)
+	switch v.Kind() {
+	case reflect.Map:
+		v.Clear()
+	case reflect.Slice:
+		for i := range v.Len() {
+			v.Index(i).SetZero()
+		}
+	default:
+		panic(fmt.Sprintf("invalid argument: clear(%T): want a map or a slice", x))
+	}
 }

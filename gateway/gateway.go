@@ -18,6 +18,11 @@ import (
 // ErrClosed is Err after Close ended the gateway.
 var ErrClosed = errors.New("gateway: closed")
 
+// ErrNoMainIfWorker is Open's error in a popen worker process (started
+// with GODIST_WORKER=1) whose main did not call MainIfWorker and so runs
+// the program again instead of serving, and opens popen gateways itself.
+var ErrNoMainIfWorker = errors.New("this process was started as a popen worker (" + WorkerEnv + "=1) but runs the program instead of serving: call gateway.MainIfWorker() first in main (and in TestMain of tests that open popen gateways)")
+
 // Options configure how gateways are opened.
 type Options struct {
 	// WorkerCommand is the argv of a popen worker; nil means the running
@@ -74,6 +79,12 @@ func Open(ctx context.Context, spec Spec) (*Gateway, error) {
 func OpenWith(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
 	switch spec.Kind {
 	case KindPopen:
+		if os.Getenv(WorkerEnv) == "1" && len(opts.WorkerCommand) == 0 {
+			// We were started as a popen worker and did not serve: our
+			// main would start a worker that starts a worker...
+			fmt.Fprintf(os.Stderr, "godist: %v\n", ErrNoMainIfWorker)
+			return nil, fmt.Errorf("gateway %s: open popen: %w", spec.ID, ErrNoMainIfWorker)
+		}
 		argv := opts.WorkerCommand
 		if len(argv) == 0 {
 			exe, err := os.Executable()

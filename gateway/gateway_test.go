@@ -164,7 +164,7 @@ func TestRemoteErrors(t *testing.T) {
 		{"parse", "x := (", "", ""},
 		{"panic in file", "package main\n\nfunc main() {\n\tvar m map[string]int\n\tm[\"x\"] = 1\n}\n", "panic", "remote.go:4:6 in main.main"},
 		{"panic in godist.Go", "import \"godist\"\ngodist.Go(func() {\n\tpanic(\"in goroutine\")\n})", "in goroutine", "remote.go:3:"},
-		{"range over int", "for i := range 10 {\n\t_ = i\n}", "", ""},
+		{"range over func", "f := func(func(int) bool) {}\nfor i := range f {\n\t_ = i\n}", "range over a function", "remote.go:2:1"},
 		{"wrong package", "package foo\nfunc main() {}", "package main", ""},
 		{"close with error", "channel.CloseWithError(\"told you\")", "told you", ""},
 	}
@@ -356,7 +356,7 @@ channel.Send(c)
 c.Send(ctx, "on the new channel")
 c.Close()
 v, _ := channel.Receive()
-theirs := v.(*godist.RawChannel)
+theirs := v.(godist.RawChannel)
 w, _ := theirs.Receive(ctx)
 theirs.Send(ctx, w.(string)+" and back")
 theirs.Wait(ctx)`)

@@ -16,7 +16,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	MainIfWorker() // the test binary doubles as the popen/exec worker
+	if os.Getenv("GODIST_TEST_FORGET_MAINIFWORKER") == "" {
+		MainIfWorker() // the test binary doubles as the popen/exec worker
+	} else if os.Getenv(WorkerEnv) == "1" {
+		forgetfulMain() // a program whose main forgot MainIfWorker
+	}
 	// Race-enabled workers would sleep 1s at exit, waiting for reports.
 	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	goleak.VerifyTestMain(m)

@@ -316,6 +316,7 @@ func ServeStdio() error {
 		return fmt.Errorf("gateway: serve stdio: %w", err)
 	}
 	os.Stdout = os.Stderr
+	os.Unsetenv(WorkerEnv) // not inherited by processes remote code starts (nested popen gateways)
 	conn := stdioConn{r: in, w: out}
 	return Serve(context.Background(), conn, ServeOptions{})
 }
@@ -328,7 +329,6 @@ func MainIfWorker() {
 	if os.Getenv(WorkerEnv) != "1" {
 		return
 	}
-	os.Unsetenv(WorkerEnv) // not inherited by processes remote code starts
 	if err := ServeStdio(); err != nil {
 		fmt.Fprintf(os.Stderr, "godist worker: %v\n", err)
 		os.Exit(1)

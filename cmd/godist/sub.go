@@ -204,8 +204,8 @@ func runExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 1
 		}
 		if item.End {
-			if item.Err != nil && !errors.Is(item.Err, channel.ErrClosed) {
-				fmt.Fprintf(stderr, "godist exec: %s: %v\n", item.GatewayID, item.Err)
+			if err := endError(group.Gateway(item.GatewayID), item.Err); err != nil {
+				fmt.Fprintf(stderr, "godist exec: %s: %v\n", item.GatewayID, err)
 				code = 1
 			}
 			continue
@@ -227,6 +227,34 @@ func runExec(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		code = 1
 	}
 	return code
+}
+
+// endError is what to report for the end of an execution's channel: the
+// remote error, or the worker's death (its exit status: os.Exit in remote
+// code, a panicking goroutine); nil for a clean end or our own close.
+func endError(g *gateway.Gateway, err error) error {
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, channel.ErrClosed) {
+		return err
+	}
+	// Closed by us (bad input), or the session ended under the channel:
+	// then the worker is gone, or about to be reaped.
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-g.Done():
+	case <-t.C:
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("connection to the worker lost: %w", err)
+		}
+		return nil
+	}
+	if gerr := g.Err(); gerr != nil {
+		return fmt.Errorf("worker died before the execution ended: %w", gerr)
+	}
+	return fmt.Errorf("worker ended before the execution did")
 }
 
 // sendLines sends every JSON line of r to all channels, then half-closes them.

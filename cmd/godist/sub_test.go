@@ -61,6 +61,8 @@ func TestExecCommand(t *testing.T) {
 		{"remote panic", []string{"exec", "-"}, "panic(\"boom\")\n", "", 1, "boom"},
 		{"bad spec", []string{"exec", "--tx", "popen//colour=red", src}, "", "", 2, "colour"},
 		{"bad json", []string{"exec", src}, "{not json\n", "", 1, "line 1 is not JSON"},
+		{"remote os.Exit", []string{"exec", "-"}, "import \"os\"\nchannel.Send(1)\nos.Exit(4)\n", "1\n", 1, "exit status 4"},
+		{"panicking goroutine", []string{"exec", "-"}, "go func() { panic(\"plain goroutine\") }()\nselect {}\n", "", 1, "worker died"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := runStdin(t, tc.stdin, tc.args...)
