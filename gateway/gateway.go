@@ -19,7 +19,7 @@ import (
 var ErrClosed = errors.New("gateway: closed")
 
 // ErrNoMainIfWorker is Open's error in a popen worker process (started
-// with GODIST_WORKER=1) whose main did not call MainIfWorker and so runs
+// with GODIST_GATEWAY_WORKER=1) whose main did not call MainIfWorker and so runs
 // the program again instead of serving, and opens popen gateways itself.
 var ErrNoMainIfWorker = errors.New("this process was started as a popen worker (" + WorkerEnv + "=1) but runs the program instead of serving: call gateway.MainIfWorker() first in main (and in TestMain of tests that open popen gateways)")
 
