@@ -36,7 +36,9 @@ const TokenEnv = "GODIST_TOKEN"
 var ErrAuth = errors.New("authentication failed")
 
 const (
-	authHello     = "GODIST-AUTH 1"     // client's first line: + " hmac-sha256" or " none"
+	authVersion   = 2
+	authHelloPfx  = "GODIST-AUTH "      // client's first line: + version
+	authHello     = "GODIST-AUTH 2"     // + " hmac-sha256" or " none"
 	authChallenge = "GODIST-CHALLENGE " // server: + hex nonce
 	authProof     = "GODIST-PROOF "     // client: + hex client nonce + " " + hex mac
 	authOK        = "GODIST-OK"         // server: [+ " " + hex mac]
@@ -55,6 +57,7 @@ const (
 	failNoToken       = "no-token"       // the client offered one, the server has none
 	failWrongToken    = "wrong-token"
 	failBadHello      = "bad-hello"
+	failVersion       = "version" // + " " + the server's exchange version
 )
 
 // ReadTokenFile reads a shared token: the file's content without
@@ -208,6 +211,10 @@ func serverAuth(ctx context.Context, c net.Conn, opts ServeOptions) (conn net.Co
 		return nil, fmt.Errorf("%w: %w", ErrAuth, err)
 	}
 	offer, ok := strings.CutPrefix(hello, authHello+" ")
+	if v, _, _ := strings.Cut(strings.TrimPrefix(hello, authHelloPfx), " "); !ok && strings.HasPrefix(hello, authHelloPfx) && v != fmt.Sprint(authVersion) {
+		writeAuthLine(conn, fmt.Sprintf("%s%s %d", authFail, failVersion, authVersion))
+		return nil, fmt.Errorf("%w: the client speaks authentication version %.8q, this server %d (another godist version)", ErrAuth, v, authVersion)
+	}
 	if !ok || (offer != "hmac-sha256" && offer != "none") {
 		writeAuthLine(conn, authFail+failBadHello)
 		return nil, fmt.Errorf("%w: unknown hello %q (another godist version?)", ErrAuth, hello)
@@ -245,6 +252,9 @@ func serverAuth(ctx context.Context, c net.Conn, opts ServeOptions) (conn net.Co
 			return nil, fmt.Errorf("%w: wrong token", ErrAuth)
 		}
 		if err := writeAuthLine(conn, authOK+" "+hex.EncodeToString(authMAC(opts.Token, cnonce, nonce))); err != nil {
+			return nil, err
+		}
+		if conn, err = newSealedConn(conn, opts.Token, nonce, cnonce, true); err != nil {
 			return nil, err
 		}
 	}
@@ -373,10 +383,13 @@ func clientExchange(c net.Conn, tlsConf *tls.Config, token []byte) (net.Conn, er
 	if !ok || !ok2 || !hmac.Equal(mac, authMAC(token, cnonce, nonce)) {
 		return nil, fmt.Errorf("%w: the server did not prove it holds the token", ErrAuth)
 	}
-	return conn, nil
+	return newSealedConn(conn, token, nonce, cnonce, false)
 }
 
 func failError(reason string) error {
+	if v, ok := strings.CutPrefix(reason, failVersion+" "); ok {
+		return fmt.Errorf("%w: the server speaks authentication version %.8q, this client %d (another godist version)", ErrAuth, v, authVersion)
+	}
 	switch reason {
 	case failWrongToken:
 		return fmt.Errorf("%w: wrong token", ErrAuth)
