@@ -21,10 +21,12 @@ import (
 // Nothing a client does ends ServeListener: at most
 // opts.MaxUnauthenticated connections wait in the handshake at once (one
 // more drops the oldest), each for at most opts.HandshakeTimeout; failed
-// accepts (out of file descriptors, say) are retried after a pause that
-// doubles from 5ms to 1s, as net/http's Server.Serve does, and when out of
-// descriptors the oldest unauthenticated connection is dropped to make
-// room. It returns only when ctx is done or ln is closed.
+// accepts are retried after a pause that doubles from 5ms to 1s, as
+// net/http's Server.Serve does, except that when out of file descriptors
+// the oldest unauthenticated connection is dropped to make room and the
+// accept retried at once. Refusals are logged at most 10 a second, accept
+// failures once a second. It returns only when ctx is done or ln is
+// closed.
 func ServeListener(ctx context.Context, ln net.Listener, opts ServeOptions) error {
 	opts = opts.withDefaults()
 	ctx, cancel := context.WithCancel(ctx)
@@ -34,25 +36,24 @@ func ServeListener(ctx context.Context, ln net.Listener, opts ServeOptions) erro
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	pend := &pending{max: opts.MaxUnauthenticated}
+	refusals := &logLimiter{logf: opts.Logf}
+	acceptLog := &logLimiter{logf: opts.Logf, every: time.Second}
 	var delay time.Duration // pause after a failed accept
-	failures := 0
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			failures++
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			dropped := ""
 			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
 				if p := pend.dropOldest(); p != nil {
-					dropped = fmt.Sprintf("; dropped the oldest unauthenticated connection, from %s", p.c.RemoteAddr())
+					// A descriptor is free again: accept at once.
+					acceptLog.printf("gateway: socketserver: accept: %v; dropping the oldest unauthenticated connections", err)
+					continue
 				}
 			}
-			if failures == 1 || dropped != "" {
-				opts.Logf("gateway: socketserver: accept: %v; retrying in %v%s", err, delay, dropped)
-			}
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			acceptLog.printf("gateway: socketserver: accept: %v; retrying in %v", err, delay)
 			t := time.NewTimer(delay)
 			select {
 			case <-t.C:
@@ -62,28 +63,64 @@ func ServeListener(ctx context.Context, ln net.Listener, opts ServeOptions) erro
 			}
 			continue
 		}
-		if failures > 0 {
-			opts.Logf("gateway: socketserver: accept works again after %d failures", failures)
-			failures, delay = 0, 0
-		}
+		delay = 0
 		p := pend.add(c)
-		wg.Go(func() { serveConn(ctx, p, pend, opts) })
+		wg.Go(func() { serveConn(ctx, p, pend, refusals, opts) })
 	}
 }
 
+// logLimiter logs at most a burst of 10 lines per interval (default 1s)
+// and then how many it left out, so that a flood of bad connections cannot
+// flood the log too.
+type logLimiter struct {
+	logf    func(string, ...any)
+	every   time.Duration
+	mu      sync.Mutex
+	start   time.Time // of the current interval
+	n       int       // lines logged in it
+	skipped int
+}
+
+func (l *logLimiter) printf(format string, args ...any) {
+	every, burst := l.every, 10
+	if every == 0 {
+		every = time.Second
+	} else {
+		burst = 1
+	}
+	l.mu.Lock()
+	now := time.Now()
+	if now.Sub(l.start) >= every {
+		l.start, l.n = now, 0
+	}
+	if l.n >= burst {
+		l.skipped++
+		l.mu.Unlock()
+		return
+	}
+	l.n++
+	skipped := l.skipped
+	l.skipped = 0
+	l.mu.Unlock()
+	if skipped > 0 {
+		format += fmt.Sprintf(" (%d similar lines left out)", skipped)
+	}
+	l.logf(format, args...)
+}
+
 // serveConn authenticates and serves one accepted connection.
-func serveConn(ctx context.Context, p *pendingConn, pend *pending, opts ServeOptions) {
+func serveConn(ctx context.Context, p *pendingConn, pend *pending, refusals *logLimiter, opts ServeOptions) {
 	c := p.c
-	conn, err := serverAuth(ctx, c, opts) // auth.go; closes c on failure
+	conn, err := serverAuth(ctx, c, opts, func() { pend.spoke(p) }) // auth.go; closes c on failure
 	if dropped := pend.remove(p); dropped != "" {
 		if err == nil {
 			conn.Close()
 		}
-		opts.Logf("gateway: socketserver: refused connection from %s: %s", c.RemoteAddr(), dropped)
+		refusals.printf("gateway: socketserver: refused connection from %s: %s", c.RemoteAddr(), dropped)
 		return
 	}
 	if err != nil {
-		opts.Logf("gateway: socketserver: refused connection from %s: %v", c.RemoteAddr(), err)
+		refusals.printf("gateway: socketserver: refused connection from %s: %v", c.RemoteAddr(), err)
 		return
 	}
 	if err := Serve(ctx, conn, opts); err != nil {
@@ -100,7 +137,17 @@ type pending struct {
 
 type pendingConn struct {
 	c       net.Conn
+	spoke   bool   // its first line came; under pending.mu
 	dropped string // why it was dropped, set under pending.mu
+}
+
+// spoke records that pc sent its first line: connections that sent
+// nothing are dropped first, so a flood of idle ones cannot push out a
+// client in the middle of its exchange.
+func (p *pending) spoke(pc *pendingConn) {
+	p.mu.Lock()
+	pc.spoke = true
+	p.mu.Unlock()
 }
 
 // add registers c; past the limit the oldest one is dropped.
@@ -111,26 +158,32 @@ func (p *pending) add(c net.Conn) *pendingConn {
 	over := len(p.conns) > p.max
 	p.mu.Unlock()
 	if over {
-		p.dropOldestWhy(fmt.Sprintf("dropped unauthenticated: %d connections were in the handshake (the limit), this was the oldest", p.max+1))
+		p.dropOldestWhy(fmt.Sprintf("dropped unauthenticated: %d connections were in the handshake (the limit), this was the oldest of those that sent nothing, or of all", p.max+1))
 	}
 	return pc
 }
 
 func (p *pending) dropOldest() *pendingConn {
-	return p.dropOldestWhy("dropped unauthenticated: out of file descriptors, this was the oldest connection in the handshake")
+	return p.dropOldestWhy("dropped unauthenticated: out of file descriptors, this was the oldest connection in the handshake (of those that sent nothing, if any)")
 }
 
-// dropOldestWhy closes the oldest connection in the handshake; its
-// serveConn then logs why.
+// dropOldestWhy closes the oldest connection in the handshake that sent
+// nothing yet, else the oldest; its serveConn then logs why.
 func (p *pending) dropOldestWhy(why string) *pendingConn {
 	p.mu.Lock()
 	if len(p.conns) == 0 {
 		p.mu.Unlock()
 		return nil
 	}
-	pc := p.conns[0]
-	p.conns[0] = nil
-	p.conns = p.conns[1:]
+	i := 0
+	for j, pc := range p.conns {
+		if !pc.spoke {
+			i = j
+			break
+		}
+	}
+	pc := p.conns[i]
+	p.conns = append(p.conns[:i], p.conns[i+1:]...)
 	pc.dropped = why
 	p.mu.Unlock()
 	pc.c.Close()

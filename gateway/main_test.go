@@ -19,6 +19,10 @@ func TestMain(m *testing.M) {
 	MainIfWorker() // the test binary doubles as the popen/exec worker
 	// Race-enabled workers would sleep 1s at exit, waiting for reports.
 	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	// No DefaultTokenFile of the machine's user: a client without a token
+	// must have none.
+	os.Setenv("XDG_CONFIG_HOME", "/nonexistent/godist-gateway-test")
+	os.Unsetenv(TokenFileEnv)
 	goleak.VerifyTestMain(m)
 }
 
