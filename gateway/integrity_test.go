@@ -29,6 +29,14 @@ type mitm struct {
 	mu        sync.Mutex
 	conns     []net.Conn
 	tampered  bool
+	armed     bool // tamper with the next record in the tamperC2S direction
+}
+
+// arm makes the proxy alter the next record it relays in its direction.
+func (m *mitm) arm() {
+	m.mu.Lock()
+	m.armed = true
+	m.mu.Unlock()
 }
 
 func startMITM(t *testing.T, target string, tamper int, c2s bool) *mitm {
@@ -90,12 +98,12 @@ func (m *mitm) relay(from, to net.Conn, lines int, tamperHere bool) {
 		if _, err := io.ReadFull(r, rec); err != nil {
 			return
 		}
-		if tamperHere && n == m.tamper && len(rec) > 0 {
+		m.mu.Lock()
+		if tamperHere && (n == m.tamper || m.armed) && len(rec) > 0 {
 			rec[len(rec)/2] ^= 0x20
-			m.mu.Lock()
-			m.tampered = true
-			m.mu.Unlock()
+			m.tampered, m.armed = true, false
 		}
+		m.mu.Unlock()
 		if _, err := to.Write(append(h[:], rec...)); err != nil {
 			return
 		}
@@ -116,12 +124,18 @@ func TestSocketIntegrity(t *testing.T) {
 
 	flag := filepath.Join(t.TempDir(), "ran")
 	src := `import "os"` + "\n" + `os.WriteFile(` + quote(flag) + `, nil, 0o644)`
-	// Client to server: record 0 is the channel handshake, 1 the setup
-	// request (//id=), 2 the exec request.
-	for _, rec := range []int{0, 1, 2} {
+	// Client to server: record 0 holds the channel handshake, and the
+	// exec request comes at record 1 at the earliest (after the setup
+	// request's answer); with -1 the proxy alters the first record after
+	// Open, which holds the exec request or comes before it. (A fixed
+	// record 2 may come after the exec: the writer batches frames.)
+	for _, rec := range []int{0, 1, -1} {
 		m := startMITM(t, addr, rec, true)
 		g, err := Open(ctxT(t), parseOne(t, "socket="+m.addr()))
 		if err == nil {
+			if rec == -1 {
+				m.arm()
+			}
 			err = g.RemoteExecSync(ctxT(t), src)
 			g.Close()
 		}
