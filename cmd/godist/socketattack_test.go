@@ -317,8 +317,11 @@ func TestSocketServerOpenFlood(t *testing.T) {
 	if len(goodErr) > 0 {
 		t.Errorf("good client failed %d times during the flood: %q", len(goodErr), goodErr[0])
 	}
-	// 4 peers × 16 MiB held, garbage not yet collected, a race-enabled build.
-	if peak > base+400<<10 {
+	// 4 peers × 16 MiB held, garbage not yet collected, and a race-enabled
+	// build (its shadow memory): measured 59 -> 301..392 MiB while the
+	// peers sent 300-470 MiB; without the limits one peer alone grew a
+	// server by 1 GB a second.
+	if peak > base+512<<10 {
 		t.Errorf("server RSS grew from %d MiB to %d MiB", base>>10, peak>>10)
 	}
 	stop()
