@@ -21,6 +21,7 @@ type Subscription struct {
 type setEvent struct {
 	name string
 	v    any
+	size int // wire bytes, counted in held.setBytes
 }
 
 func (c *Channel) hasItemSubsLocked() bool {
@@ -163,6 +164,7 @@ func (c *Channel) callbackLoop() {
 			if len(c.setEvents) > 0 {
 				ev = &c.setEvents[0]
 				c.setEvents = c.setEvents[1:]
+				s.held.setBytes -= ev.size
 				break
 			}
 			if itemMode && len(c.queue) > 0 && !c.localClosed {

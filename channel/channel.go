@@ -25,6 +25,9 @@ type Channel struct {
 	opening     bool          // OPEN fragments still arriving
 	inline      bool
 	openReq     [][]byte
+	openSize    int            // bytes in openReq, counted in held.openBytes
+	counted     bool           // opened by the peer: counted in held.peerChans
+	setSizes    map[string]int // wire bytes of each binding the peer set, counted in held.setBytes
 	queue       []item
 	partial     item // fragments of the value being reassembled
 	recvOwed    int  // bytes the peer sent us that we have not granted back
@@ -52,6 +55,7 @@ type Channel struct {
 type item struct {
 	chunks [][]byte
 	credit int // bytes of the window this item holds until consumed
+	size   int // payload bytes, counted in held.buffered
 }
 
 // ID returns the channel id (odd: opened by the initiator, even: by the other side).
@@ -61,6 +65,19 @@ func (c *Channel) ID() uint64 { return c.id }
 func (c *Channel) Session() *Session { return c.s }
 
 func (c *Channel) String() string { return fmt.Sprintf("channel %d", c.id) }
+
+// countSetLocked counts a binding the peer set (n wire bytes) in
+// held.setBytes, replacing its earlier value's count.
+func (c *Channel) countSetLocked(name string, n int) {
+	if c.forgotten {
+		return
+	}
+	if c.setSizes == nil {
+		c.setSizes = map[string]int{}
+	}
+	c.s.held.setBytes += n - c.setSizes[name]
+	c.setSizes[name] = n
+}
 
 // dataFrameLocked takes a DATA frame: flow-control accounting and
 // reassembly. s.mu is held.
@@ -90,6 +107,8 @@ func (c *Channel) dataFrameLocked(f frame) error {
 	if n == 0 {
 		return protoErrorf("empty DATA frame on channel %d", c.id)
 	}
+	c.partial.size += n
+	c.s.held.buffered += n
 	if f.binHdr != nil {
 		c.partial.chunks = append(c.partial.chunks, f.binHdr, f.payload)
 	} else {
@@ -136,6 +155,7 @@ func (c *Channel) grantLocked(n int) []byte {
 func (c *Channel) popLocked() (item, []byte) {
 	it := c.queue[0]
 	c.queue[0] = item{}
+	c.s.held.buffered -= it.size
 	if len(c.queue) == 1 {
 		c.queue = c.queue[:0] // the queue restarts here: no new array per value
 	} else {
@@ -152,6 +172,7 @@ func (c *Channel) popLocked() (item, []byte) {
 }
 
 func (c *Channel) dropPartialLocked() {
+	c.s.held.buffered -= c.partial.size
 	recycleChunks(c.partial.chunks)
 	c.partial = item{}
 }
@@ -183,6 +204,14 @@ func (c *Channel) maybeForgetLocked() {
 	if c.s.chans[c.id] == c {
 		delete(c.s.chans, c.id)
 	}
+	if c.counted {
+		c.counted = false
+		c.s.held.peerChans--
+	}
+	for _, n := range c.setSizes {
+		c.s.held.setBytes -= n
+	}
+	c.setSizes = nil
 }
 
 // receiveEndLocked is what a receive returns once the queue is empty, or
@@ -497,6 +526,7 @@ func (c *Channel) close(errPayload []byte) error {
 	}
 	c.localClosed = true
 	for _, it := range c.queue {
+		s.held.buffered -= it.size
 		recycleChunks(it.chunks)
 	}
 	c.queue = nil

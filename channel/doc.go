@@ -64,7 +64,9 @@
 // our values, and both sides half-closed means closed. Errors tell who
 // ended things: ErrClosed (we closed), io.EOF (the peer closed cleanly),
 // *RemoteError (the peer's CloseWithError), and for the session io.EOF /
-// io.ErrUnexpectedEOF (peer gone) or *ProtocolError (bad bytes). A channel
+// io.ErrUnexpectedEOF (peer gone), *ProtocolError (bad bytes) or
+// *LimitError (the peer made us hold more than a Config limit allows:
+// channels, requests, bindings, buffered values, frames to write). A channel
 // operation failing because the session ended returns an error matching
 // ErrClosed and the session's error, except that a peer which closed the
 // connection shows as io.ErrUnexpectedEOF there: io.EOF from Receive always

@@ -35,6 +35,7 @@ func (s *Session) writeLoop() {
 			continue
 		}
 		batch, s.wq = s.wq, batch[:0]
+		s.held.wqBytes = 0
 		s.writing = len(batch) > 0
 		s.mu.Unlock()
 		buf = buf[:0]
@@ -93,11 +94,19 @@ func (s *Session) readLoop() {
 		if err == nil {
 			err = s.dispatch(f)
 		}
+		if err == nil {
+			s.mu.Lock()
+			err = s.checkHeldLocked()
+			s.mu.Unlock()
+		}
 	}
 	var pe *ProtocolError
 	var ve *VersionError
+	var le *LimitError
 	switch {
 	case err == io.EOF:
+	case errors.As(err, &le):
+		err = le
 	case errors.As(err, &pe):
 		err = pe
 	case errors.As(err, &ve):
@@ -210,8 +219,10 @@ func (s *Session) dispatch(f frame) error {
 		}
 	case typeSet:
 		c.bindings[setName] = setVal
+		c.countSetLocked(setName, len(f.payload))
 		if c.hasNameValueSubsLocked() {
-			c.setEvents = append(c.setEvents, setEvent{setName, setVal})
+			c.setEvents = append(c.setEvents, setEvent{setName, setVal, len(f.payload)})
+			s.held.setBytes += len(f.payload)
 		}
 	case typeWindowUpdate:
 		c.sendWindow += int(binary.BigEndian.Uint32(f.payload))
@@ -247,6 +258,8 @@ func (s *Session) openFrameLocked(c *Channel, f frame) error {
 		c.opening = true
 		c.inline = f.flags&flagInline != 0
 		s.chans[f.id] = c
+		c.counted = true
+		s.held.peerChans++
 	} else if !c.opening {
 		return protoErrorf("duplicate OPEN for channel %d", f.id)
 	} else if c.inline != (f.flags&flagInline != 0) {
@@ -256,15 +269,19 @@ func (s *Session) openFrameLocked(c *Channel, f frame) error {
 		return protoErrorf("empty OPEN frame for channel %d", f.id)
 	}
 	c.openReq = append(c.openReq, f.payload)
+	c.openSize += len(f.payload)
+	s.held.openBytes += len(f.payload)
 	if f.flags&flagMore != 0 {
 		return nil
 	}
 	c.opening = false
-	if !c.inline {
-		s.acceptQ = append(s.acceptQ, acceptItem{c: c, req: c.openReq})
+	if c.inline {
+		s.held.openBytes -= c.openSize
+	} else {
+		s.acceptQ = append(s.acceptQ, acceptItem{c: c, req: c.openReq, size: c.openSize})
 		broadcast(&s.acceptWake)
 	}
-	c.openReq = nil
+	c.openReq, c.openSize = nil, 0
 	return nil
 }
 

@@ -15,6 +15,15 @@ type Config struct {
 	Window    int  // per-channel receive window in bytes (default DefaultWindow)
 	MaxFrame  int  // max payload bytes per frame we accept (default DefaultMaxFrame); more = protocol error
 	Hello     any  // optional value sent in the handshake, see PeerHello
+
+	// Limits on what the peer can make this side hold (limits.go,
+	// PROTOCOL.md "Limits"); 0 means the Default value. Exceeding one ends
+	// the session with a *LimitError.
+	MaxChannels   int // channels opened by the peer and not yet closed on both sides
+	MaxOpenBytes  int // bytes of OPEN requests unfinished or not yet accepted (also bounds one request)
+	MaxSetBytes   int // bytes of SET bindings from the peer held
+	MaxBuffered   int // bytes of DATA received and not yet consumed, over all channels
+	MaxWriteQueue int // bytes of frames waiting to be written
 }
 
 // Defaults and bounds for Config.
@@ -53,11 +62,13 @@ type Session struct {
 	flushedWake chan struct{} // broadcast when the queue drained
 	bigBufs     chan []byte   // free list of frame buffers bigger than smallBuf
 	smallBufs   chan []byte   // free list of frame buffers of cap smallBuf
+	held        held          // what the peer made us hold (limits.go)
 }
 
 type acceptItem struct {
-	c   *Channel
-	req [][]byte
+	c    *Channel
+	req  [][]byte
+	size int // bytes of req, counted in held.openBytes
 }
 
 // NewSession performs the handshake on conn and starts the session's
@@ -72,6 +83,7 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 	}
 	cfg.Window = max(cfg.Window, MinMaxFrame)
 	cfg.MaxFrame = max(cfg.MaxFrame, MinMaxFrame)
+	cfg.setLimitDefaults()
 	s := &Session{
 		conn:       conn,
 		cfg:        cfg,
@@ -249,6 +261,7 @@ func (s *Session) enqueueLocked(f []byte) {
 
 func (s *Session) enqueueFrameLocked(f wframe) {
 	s.wq = append(s.wq, f)
+	s.held.wqBytes += len(f.buf) + wframeOverhead
 	select {
 	case s.wqWake <- struct{}{}:
 	default:
@@ -307,6 +320,7 @@ func (s *Session) Accept(ctx context.Context) (*Channel, any, error) {
 			it := s.acceptQ[0]
 			s.acceptQ[0] = acceptItem{}
 			s.acceptQ = s.acceptQ[1:]
+			s.held.openBytes -= it.size
 			s.mu.Unlock()
 			req, err := decodeChunks(s, it.req, nil)
 			if err != nil {

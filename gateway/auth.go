@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -12,10 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"os"
-	"runtime"
 	"strings"
 	"time"
 )
@@ -27,23 +24,20 @@ import (
 // "socket authentication"); TLS, when configured, wraps the connection
 // before it.
 
-// TokenEnv is the environment variable holding the shared token when no
-// token file is given (server: --token-file; client: //token-file=).
-const TokenEnv = "GODIST_TOKEN"
-
 // ErrAuth is wrapped by every authentication failure of a socket gateway,
 // on both sides (errors.Is).
 var ErrAuth = errors.New("authentication failed")
 
 const (
-	authHello     = "GODIST-AUTH 1"     // client's first line: + " hmac-sha256" or " none"
+	authVersion   = 2
+	authHelloPfx  = "GODIST-AUTH "      // client's first line: + version
+	authHello     = "GODIST-AUTH 2"     // + " hmac-sha256" or " none"
 	authChallenge = "GODIST-CHALLENGE " // server: + hex nonce
 	authProof     = "GODIST-PROOF "     // client: + hex client nonce + " " + hex mac
 	authOK        = "GODIST-OK"         // server: [+ " " + hex mac]
 	authFail      = "GODIST-FAIL "      // server: + reason code
 	authNonceSize = 32
 	authMaxLine   = 256 // no line of the exchange is longer: bounds what a peer can make us hold
-	minTokenLen   = 16
 	// clientAuthTimeout bounds the client's TLS and token exchange when
 	// Open's context allows longer.
 	clientAuthTimeout = 10 * time.Second
@@ -55,75 +49,8 @@ const (
 	failNoToken       = "no-token"       // the client offered one, the server has none
 	failWrongToken    = "wrong-token"
 	failBadHello      = "bad-hello"
+	failVersion       = "version" // + " " + the server's exchange version
 )
-
-// ReadTokenFile reads a shared token: the file's content without
-// surrounding white space, at least 16 bytes (say, `(umask 077; head -c 32
-// /dev/urandom | base64 > token)`). Like ssh with a private key, it refuses a regular
-// file that other users may read or write (an error wrapping
-// ErrTokenFileMode): whoever reads the token owns the workers' accounts.
-func ReadTokenFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("token: %w", err)
-	}
-	defer f.Close()
-	// The opened file's mode, not the path's: what is read is what is checked.
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("token: %w", err)
-	}
-	if err := checkTokenMode(path, st.Mode()); err != nil {
-		return nil, err
-	}
-	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
-	if err != nil {
-		return nil, fmt.Errorf("token: %w", err)
-	}
-	return checkToken(bytes.TrimSpace(b), fmt.Sprintf("token file %q", path))
-}
-
-// LoadToken reads the token from file if it is not empty, else from
-// $GODIST_TOKEN; nil, nil when neither gives one.
-func LoadToken(file string) ([]byte, error) {
-	if file != "" {
-		return ReadTokenFile(file)
-	}
-	v := strings.TrimSpace(os.Getenv(TokenEnv))
-	if v == "" {
-		return nil, nil
-	}
-	return checkToken([]byte(v), "$"+TokenEnv)
-}
-
-// ErrTokenFileMode is wrapped by ReadTokenFile's error for a token file
-// that users other than its owner may access.
-var ErrTokenFileMode = errors.New("other users can access it")
-
-// checkTokenMode refuses a regular file with group or other permission
-// bits on unix (pipes such as <(cmd) and devices are not checked; Windows
-// has no such bits).
-func checkTokenMode(path string, mode fs.FileMode) error {
-	if runtime.GOOS == "windows" || !mode.IsRegular() || mode.Perm()&0o077 == 0 {
-		return nil
-	}
-	return fmt.Errorf("token: file %q has permissions %#o: %w; run chmod 600 %s", path, mode.Perm(), ErrTokenFileMode, shellQuote(path))
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+@%:=,") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-func checkToken(tok []byte, from string) ([]byte, error) {
-	if len(tok) < minTokenLen {
-		return nil, fmt.Errorf("token: %s holds %d bytes, want at least %d (e.g. head -c 32 /dev/urandom | base64)", from, len(tok), minTokenLen)
-	}
-	return tok, nil
-}
 
 func authMAC(token, a, b []byte) []byte {
 	m := hmac.New(sha256.New, token)
@@ -181,7 +108,8 @@ func hexField(s string, n int) ([]byte, bool) {
 // opts.HandshakeTimeout and ended early by ctx. It returns the connection
 // to serve; on failure it has closed c and the error says why (wrapping
 // ErrAuth when the peer did not prove it holds the token).
-func serverAuth(ctx context.Context, c net.Conn, opts ServeOptions) (conn net.Conn, err error) {
+// onHello, if not nil, is called once the client's first line is read.
+func serverAuth(ctx context.Context, c net.Conn, opts ServeOptions, onHello func()) (conn net.Conn, err error) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	defer func() {
@@ -207,7 +135,14 @@ func serverAuth(ctx context.Context, c net.Conn, opts ServeOptions) (conn net.Co
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrAuth, err)
 	}
+	if onHello != nil {
+		onHello()
+	}
 	offer, ok := strings.CutPrefix(hello, authHello+" ")
+	if v, _, _ := strings.Cut(strings.TrimPrefix(hello, authHelloPfx), " "); !ok && strings.HasPrefix(hello, authHelloPfx) && v != fmt.Sprint(authVersion) {
+		writeAuthLine(conn, fmt.Sprintf("%s%s %d", authFail, failVersion, authVersion))
+		return nil, fmt.Errorf("%w: the client speaks authentication version %.8q, this server %d (another godist version)", ErrAuth, v, authVersion)
+	}
 	if !ok || (offer != "hmac-sha256" && offer != "none") {
 		writeAuthLine(conn, authFail+failBadHello)
 		return nil, fmt.Errorf("%w: unknown hello %q (another godist version?)", ErrAuth, hello)
@@ -247,6 +182,9 @@ func serverAuth(ctx context.Context, c net.Conn, opts ServeOptions) (conn net.Co
 		if err := writeAuthLine(conn, authOK+" "+hex.EncodeToString(authMAC(opts.Token, cnonce, nonce))); err != nil {
 			return nil, err
 		}
+		if conn, err = newSealedConn(conn, opts.Token, nonce, cnonce, true); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.SetDeadline(time.Time{}); err != nil {
 		return nil, err
@@ -269,7 +207,7 @@ func clientAuth(ctx context.Context, spec Spec, c net.Conn) (net.Conn, error) {
 }
 
 func clientAuthConn(ctx context.Context, spec Spec, c net.Conn) (net.Conn, error) {
-	token, err := LoadToken(spec.TokenFile)
+	token, err := clientToken(spec.TokenFile)
 	if err != nil {
 		return nil, err
 	}
@@ -373,10 +311,13 @@ func clientExchange(c net.Conn, tlsConf *tls.Config, token []byte) (net.Conn, er
 	if !ok || !ok2 || !hmac.Equal(mac, authMAC(token, cnonce, nonce)) {
 		return nil, fmt.Errorf("%w: the server did not prove it holds the token", ErrAuth)
 	}
-	return conn, nil
+	return newSealedConn(conn, token, nonce, cnonce, false)
 }
 
 func failError(reason string) error {
+	if v, ok := strings.CutPrefix(reason, failVersion+" "); ok {
+		return fmt.Errorf("%w: the server speaks authentication version %.8q, this client %d (another godist version)", ErrAuth, v, authVersion)
+	}
 	switch reason {
 	case failWrongToken:
 		return fmt.Errorf("%w: wrong token", ErrAuth)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,12 +98,7 @@ func OpenWith(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
 	case KindExec:
 		return openProcess(ctx, spec, []string{"sh", "-c", spec.Command}, opts)
 	case KindSocket:
-		var d net.Dialer
-		c, err := d.DialContext(ctx, "tcp", spec.Addr)
-		if err != nil {
-			return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
-		}
-		conn, err := clientAuth(ctx, spec, c) // auth.go; closes c on failure
+		conn, err := Dial(ctx, spec)
 		if err != nil {
 			return nil, err
 		}
@@ -111,6 +107,21 @@ func OpenWith(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
 		return openSSH(ctx, spec, opts)
 	}
 	return nil, fmt.Errorf("gateway %s: open: unknown kind %q", spec.ID, spec.Kind)
+}
+
+// Dial connects to the socket server of a socket= spec and authenticates
+// (auth.go): the connection it returns is sealed and at the channel
+// handshake, ready for OpenConn. ctx bounds the dial and the exchange.
+func Dial(ctx context.Context, spec Spec) (net.Conn, error) {
+	if spec.Kind != KindSocket {
+		return nil, fmt.Errorf("gateway %s: dial %s: not a socket= spec", spec.ID, spec.Raw)
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", spec.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
+	}
+	return clientAuth(ctx, spec, c) // closes c on failure
 }
 
 // OpenConn makes a gateway over an established connection to a worker
@@ -166,7 +177,9 @@ func startProcess(spec Spec, argv []string, opts Options) (*Gateway, pipeConn, e
 	// The command's context is ours, not ctx: ctx bounds only the set-up.
 	procCtx, kill := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(procCtx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), WorkerEnv+"=1")
+	// Not the token: the worker needs none, and test processes print
+	// their environment.
+	cmd.Env = append(withoutToken(os.Environ()), WorkerEnv+"=1")
 	cmd.Stdin, cmd.Stdout = childIn, childOut
 	cmd.Stderr = opts.Stderr
 	if cmd.Stderr == nil {
@@ -435,4 +448,16 @@ func (g *Gateway) Close() error {
 		<-g.procDone
 	}
 	return nil
+}
+
+// withoutToken returns env without $GODIST_TOKEN and $GODIST_TOKEN_FILE.
+func withoutToken(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != TokenEnv && name != TokenFileEnv {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

@@ -23,6 +23,10 @@ func TestMain(m *testing.M) {
 	}
 	// Race-enabled workers would sleep 1s at exit, waiting for reports.
 	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	// No DefaultTokenFile of the machine's user: a client without a token
+	// must have none.
+	os.Setenv("XDG_CONFIG_HOME", "/nonexistent/godist-gateway-test")
+	os.Unsetenv(TokenFileEnv)
 	goleak.VerifyTestMain(m)
 }
 

@@ -43,6 +43,13 @@ type ServeOptions struct {
 	Token []byte
 	// TLS, if set, makes ServeListener speak TLS on every connection.
 	TLS *tls.Config
+	// MaxUnauthenticated bounds the connections ServeListener holds
+	// before they proved the token; when one more arrives the oldest of
+	// them is dropped. 0 means 64.
+	MaxUnauthenticated int
+	// Limits bound what each peer can make the server hold after the
+	// handshake (see channel.Config); zero fields mean channel's defaults.
+	Limits channel.Config
 }
 
 func (o ServeOptions) withDefaults() ServeOptions {
@@ -57,6 +64,9 @@ func (o ServeOptions) withDefaults() ServeOptions {
 	}
 	if o.Stderr == nil {
 		o.Stderr = os.Stderr
+	}
+	if o.MaxUnauthenticated <= 0 {
+		o.MaxUnauthenticated = 64
 	}
 	return o
 }
@@ -88,7 +98,9 @@ type worker struct {
 func Serve(ctx context.Context, conn io.ReadWriteCloser, opts ServeOptions) error {
 	opts = opts.withDefaults()
 	hctx, hcancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
-	sess, err := channel.NewSession(hctx, conn, channel.Config{Initiator: false, Hello: hello("worker")})
+	cfg := opts.Limits
+	cfg.Initiator, cfg.Hello = false, hello("worker")
+	sess, err := channel.NewSession(hctx, conn, cfg)
 	hcancel()
 	if err != nil {
 		conn.Close()
@@ -123,6 +135,9 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opts ServeOptions) erro
 	w.waitGrace()
 	if w.terminated.Load() || ctx.Err() != nil {
 		return nil
+	}
+	if err := sess.Err(); errors.Is(err, ErrIntegrity) {
+		return fmt.Errorf("gateway: serve: %w", err)
 	}
 	if err := sess.Err(); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) &&
 		!errors.Is(err, channel.ErrClosed) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
@@ -254,46 +269,6 @@ func (w *worker) info() Info {
 		Cwd: cwd, Hostname: host, Version: Version, GoVersion: runtime.Version(),
 		RequestVersion: RequestVersion, OpenChannels: w.sess.NumChannels(),
 		RunningExecutions: int(w.running.Load()),
-	}
-}
-
-// ServeListener serves every connection accepted on ln as a worker (the
-// `godist socketserver`), until ctx is done; it then closes ln, ends all
-// connections and waits for their Serve calls. Each connection first
-// proves it holds opts.Token (and speaks TLS if opts.TLS is set; see
-// auth.go) or is refused before any request is read. A connection that
-// fails (refused, garbage, wrong version) is logged with the reason; the
-// others go on.
-func ServeListener(ctx context.Context, ln net.Listener, opts ServeOptions) error {
-	opts = opts.withDefaults()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("gateway: socketserver: accept: %w", err)
-		}
-		wg.Go(func() {
-			conn, err := serverAuth(ctx, c, opts) // auth.go; closes c on failure
-			if err != nil {
-				opts.Logf("gateway: socketserver: refused connection from %s: %v", c.RemoteAddr(), err)
-				return
-			}
-			if err := Serve(ctx, conn, opts); err != nil {
-				opts.Logf("gateway: socketserver: connection from %s: %v", c.RemoteAddr(), err)
-			}
-		})
 	}
 }
 

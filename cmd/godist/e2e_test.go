@@ -395,6 +395,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	toolsDir = dir
+	// Socket servers make their token in the config directory: not the
+	// user's. Clients of the tests find it there.
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	os.Unsetenv("GODIST_TOKEN_FILE")
 	code := m.Run()
 	os.RemoveAll(dir)
 	if code == 0 {

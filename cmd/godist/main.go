@@ -2,7 +2,7 @@
 //
 //	godist [godist flags] [build/test flags] [packages] [-args ...]
 //	godist worker                       serve remote executions on stdin/stdout
-//	godist socketserver [--listen ADDR] [--token-file F] [--tls-cert F --tls-key F]
+//	godist socketserver [--listen ADDR] [--token-file F | --insecure-no-auth] [--tls-cert F --tls-key F]
 //	                                    serve remote executions on TCP
 //	godist exec [--tx SPEC]... FILE.go|-
 //	godist merge [-json|--format NAME] FILE...  combine CI shards' -json streams
@@ -53,7 +53,7 @@ func command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 const usageText = `usage: godist [godist flags] [build/test flags] [packages] [-args ...]
        godist worker
-       godist socketserver [--listen ADDR] [--token-file F] [--tls-cert F --tls-key F]
+       godist socketserver [--listen ADDR] [--token-file F | --insecure-no-auth] [--tls-cert F --tls-key F]
        godist exec [--tx SPEC]... FILE.go|-
        godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] FILE...
 

@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// TestSocketServerNeedsToken: off loopback the server refuses to start
-// without a token, before listening; bad flag combinations are usage errors.
-func TestSocketServerNeedsToken(t *testing.T) {
+// TestSocketServerFlags: serving without a token needs --insecure-no-auth
+// and a loopback address (the one bound); weak tokens and bad flag
+// combinations are usage errors, all before serving.
+func TestSocketServerFlags(t *testing.T) {
 	t.Setenv("GODIST_TOKEN", "")
 	short := filepath.Join(t.TempDir(), "short")
 	if err := os.WriteFile(short, []byte("abc\n"), 0o600); err != nil {
@@ -21,16 +22,20 @@ func TestSocketServerNeedsToken(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{[]string{"--listen", "0.0.0.0:0"}, "godist socketserver: listening on 0.0.0.0:0 needs authentication: give --token-file or GODIST_TOKEN (remote exec runs any code as this user)\n"},
-		{[]string{"--listen", ":0"}, "listening on :0 needs authentication"},
-		{[]string{"--listen", "example.com:0"}, "listening on example.com:0 needs authentication"},
-		{[]string{"--token-file", short}, "want at least 16"},
+		{[]string{"--insecure-no-auth", "--listen", "0.0.0.0:0"}, "godist socketserver: --insecure-no-auth: 0.0.0.0:0 is bound to "},
+		{[]string{"--insecure-no-auth", "--listen", ":0"}, "not a loopback address: refusing to serve without a token"},
+		{[]string{"--insecure-no-auth", "--token-file", short}, "--insecure-no-auth and --token-file exclude each other"},
+		{[]string{"--token-file", short}, "token too weak: 3 bytes of 26 possible values give at most 14 bits; a token needs at least 128 bits of entropy"},
 		{[]string{"--tls-cert", "c.pem"}, "--tls-cert and --tls-key go together"},
 	} {
 		got := runStdin(t, "", append([]string{"socketserver"}, tc.args...)...)
 		if got.code != 2 || !strings.Contains(got.stderr, tc.stderr) || got.stdout != "" {
 			t.Errorf("socketserver %q: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, got.code, got.stdout, got.stderr, tc.stderr)
 		}
+	}
+	t.Setenv("GODIST_TOKEN", "password-password-password")
+	if got := runStdin(t, "", "socketserver"); got.code != 2 || !strings.Contains(got.stderr, "$GODIST_TOKEN: token too weak: it has only 8 different bytes") {
+		t.Errorf("weak $GODIST_TOKEN: exit %d, stderr %q", got.code, got.stderr)
 	}
 }
 
@@ -57,6 +62,7 @@ func TestSocketServerToken(t *testing.T) {
 	}()
 	src := writeSource(t, upperSource)
 	t.Setenv("GODIST_TOKEN", "")
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir()) // no default token either
 	got := runStdin(t, "\"socket\"\n", "exec", "--tx", "socket="+addr+"//token-file="+tokenFile, src)
 	if got.code != 0 || !strings.HasPrefix(got.stdout, "\"SOCKET\"\n") {
 		t.Errorf("exec with the token: exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)

@@ -37,15 +37,20 @@ func runWorker(args []string, stderr io.Writer) int {
 
 // runSocketServer is `godist socketserver`: execnet's socket server. It
 // prints the address it listens on and serves each connection as a worker
-// until SIGINT or SIGTERM. Clients must prove they hold the shared token of
-// --token-file or $GODIST_TOKEN (gateway/auth.go); without one it listens
-// only on loopback addresses, since whoever connects runs any code as this
-// user. --tls-cert/--tls-key add TLS.
+// until SIGINT or SIGTERM. Whoever connects runs any code as this user, so
+// every client must prove it holds the shared token (gateway/auth.go): the
+// one of --token-file, $GODIST_TOKEN_FILE or $GODIST_TOKEN, else the
+// user's gateway.DefaultTokenFile, made (0600) if missing, whose path it
+// prints; clients of the same user find it there. Only
+// --insecure-no-auth serves without a token, and only on an address that
+// is loopback once bound. --tls-cert/--tls-key add TLS.
 func runSocketServer(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("godist socketserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	listen := fs.String("listen", "127.0.0.1:0", "address to listen on (loopback unless told otherwise)")
-	tokenFile := fs.String("token-file", "", "file holding the shared token clients must prove they know (default $"+gateway.TokenEnv+"); required off loopback")
+	listen := fs.String("listen", "127.0.0.1:0", "address to listen on")
+	tokenFile := fs.String("token-file", "", "file holding the shared token clients must prove they know (default $"+gateway.TokenFileEnv+", $"+gateway.TokenEnv+", else a token made in the user's config directory)")
+	insecure := fs.Bool("insecure-no-auth", false, "serve without a token: every local user can then run code as this user (loopback addresses only)")
+	maxUnauth := fs.Int("max-unauthenticated", 64, "connections allowed in the handshake at once; one more drops the oldest")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM); with --tls-key")
 	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM); with --tls-cert")
 	if err := fs.Parse(args); err != nil {
@@ -55,16 +60,35 @@ func runSocketServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "godist socketserver: unexpected arguments %q\n", fs.Args())
 		return 2
 	}
-	token, err := gateway.LoadToken(*tokenFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "godist socketserver: %v\n", err)
+	if *insecure && *tokenFile != "" {
+		fmt.Fprintln(stderr, "godist socketserver: --insecure-no-auth and --token-file exclude each other")
 		return 2
 	}
-	if token == nil && !loopbackOnly(*listen) {
-		fmt.Fprintf(stderr, "godist socketserver: listening on %s needs authentication: give --token-file or %s (remote exec runs any code as this user)\n", *listen, gateway.TokenEnv)
-		return 2
+	var token []byte
+	if !*insecure {
+		var from string
+		var err error
+		token, from, err = gateway.LoadToken(*tokenFile)
+		if err == nil && token == nil {
+			from, err = gateway.DefaultTokenFile()
+			if err == nil {
+				var created bool
+				token, created, err = gateway.EnsureTokenFile(from)
+				if created {
+					from += " (made now)"
+				}
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "godist socketserver: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "godist socketserver: clients must prove they hold the token of %s (clients: //token-file=FILE or $%s)\n", from, gateway.TokenFileEnv)
 	}
-	opts := gateway.ServeOptions{Stderr: stderr, Token: token}
+	// Remote code and the processes it starts do not inherit the token.
+	os.Unsetenv(gateway.TokenEnv)
+	os.Unsetenv(gateway.TokenFileEnv)
+	opts := gateway.ServeOptions{Stderr: stderr, Token: token, MaxUnauthenticated: *maxUnauth}
 	if (*tlsCert == "") != (*tlsKey == "") {
 		fmt.Fprintln(stderr, "godist socketserver: --tls-cert and --tls-key go together")
 		return 2
@@ -82,6 +106,16 @@ func runSocketServer(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "godist socketserver: %v\n", err)
 		return 1
 	}
+	if *insecure {
+		// The address bound, not the name asked for: "localhost" may
+		// resolve to anything.
+		if a, ok := ln.Addr().(*net.TCPAddr); !ok || !a.IP.IsLoopback() {
+			ln.Close()
+			fmt.Fprintf(stderr, "godist socketserver: --insecure-no-auth: %s is bound to %s, not a loopback address: refusing to serve without a token\n", *listen, ln.Addr())
+			return 2
+		}
+		fmt.Fprintf(stderr, "godist socketserver: WARNING: --insecure-no-auth: no token and no integrity protection; every user of this machine can run code as this user through %s\n", ln.Addr())
+	}
 	fmt.Fprintf(stdout, "listening on %s\n", ln.Addr())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -93,21 +127,6 @@ func runSocketServer(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-// loopbackOnly reports whether listening on addr (HOST:PORT) can only be
-// reached from this machine: HOST is a loopback IP or "localhost". An
-// empty host, 0.0.0.0, :: and other names are not.
-func loopbackOnly(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // stringList is a repeatable string flag.
