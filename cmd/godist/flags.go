@@ -84,19 +84,39 @@ var unsupportedFlags = map[string]string{
 func parseArgs(args []string) (*run.Config, error) {
 	o := run.DefaultConfig()
 	workersSet := false
+	// go test's rules for what is a package and what goes to the test
+	// binaries (cmd/go/internal/test/testflag.go): the packages are one
+	// run of arguments; a flag go test does not know goes to the binaries,
+	// with the argument after it when it has no =value and that argument
+	// could be its value; any other argument after the packages, "--"
+	// included, and all that follow it go to the binaries as they are.
+	pkgsSeen, inPkgs, afterUnknown := false, false, false
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
+		wasAfterUnknown := afterUnknown
+		afterUnknown = false
 		if arg == "-args" || arg == "--args" {
 			o.TestArgs = append(o.TestArgs, args[i+1:]...)
 			break
 		}
 		if arg == "--" {
-			return nil, usagef("godist: unexpected \"--\"; use -args to pass arguments to test binaries")
+			o.TestArgs = append(o.TestArgs, args[i:]...)
+			break
 		}
 		if !strings.HasPrefix(arg, "-") || arg == "-" {
+			if pkgsSeen && !inPkgs {
+				if wasAfterUnknown {
+					o.TestArgs = append(o.TestArgs, arg) // the unknown flag's value
+					continue
+				}
+				o.TestArgs = append(o.TestArgs, args[i:]...)
+				break
+			}
+			inPkgs, pkgsSeen = true, true
 			o.Packages = append(o.Packages, arg)
 			continue
 		}
+		inPkgs = false
 		name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
 		name = strings.TrimPrefix(name, "test.")
 		// needValue returns the flag's value from "=V" or the next argument.
@@ -225,7 +245,14 @@ func parseArgs(args []string) (*run.Config, error) {
 		}
 		kind, ok := goFlags[name]
 		if !ok {
-			return nil, usagef("godist: unknown flag %s (see godist -h)", arg)
+			if near := nearGodistFlag(name); near != "" {
+				return nil, usagef("godist: unknown flag %s: did you mean --%s? (flags neither go test nor godist knows go to the test binaries, as under go test)", arg, near)
+			}
+			// A flag of the test binaries (-update, a golden-file flag):
+			// theirs, as under go test, which reports what they reject.
+			o.TestArgs = append(o.TestArgs, arg)
+			pkgsSeen, afterUnknown = true, !hasValue
+			continue
 		}
 		switch kind {
 		case kindBuildBool, kindTestBool, kindGodistBool:
@@ -270,6 +297,47 @@ func parseArgs(args []string) (*run.Config, error) {
 		o.Packages = []string{"."}
 	}
 	return o, nil
+}
+
+// godistFlags are the flags of godist's own, which go test does not have.
+var godistFlags = []string{"numprocesses", "tx", "dist", "isolate", "history", "rsyncdir", "format",
+	"jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart", "shard", "slowest",
+	"rerun-fails", "summary", "worker-attr", "stats"}
+
+// nearGodistFlag returns the godist flag that name misspells (at most two
+// edits away, for names of four letters or more), or "": a typo of a
+// godist flag would otherwise go to the test binaries, which know none.
+func nearGodistFlag(name string) string {
+	if len(name) < 4 {
+		return ""
+	}
+	for _, f := range godistFlags {
+		if editDistance(name, f) <= 2 {
+			return f
+		}
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // setGodist sets one of godist's own valued flags.

@@ -21,12 +21,42 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("defaults: %+v", o)
 			}
 		}},
-		{[]string{"-v", "./a/...", "-run=TestX", "-count", "3", "b", "-args", "-x", "y"}, func(t *testing.T, o *run.Config) {
+		{[]string{"-v", "./a/...", "b", "-run=TestX", "-count", "3", "-args", "-x", "y"}, func(t *testing.T, o *run.Config) {
 			if !o.Verbose || o.Run != "TestX" || !slices.Equal(o.Packages, []string{"./a/...", "b"}) {
 				t.Errorf("%+v", o)
 			}
 			if !slices.Equal(o.TestFlags, []string{"-test.count=3"}) || !slices.Equal(o.TestArgs, []string{"-x", "y"}) {
 				t.Errorf("test flags %q, args %q", o.TestFlags, o.TestArgs)
+			}
+		}},
+		// go test's rules (cmd/go testflag.go), checked against go test:
+		// the packages are one run of arguments; after them an argument
+		// goes with what follows to the test binaries, -args included.
+		{[]string{"-v", "./a/...", "-count", "3", "b", "-args", "-x"}, func(t *testing.T, o *run.Config) {
+			if !slices.Equal(o.Packages, []string{"./a/..."}) || !slices.Equal(o.TestArgs, []string{"b", "-args", "-x"}) {
+				t.Errorf("packages %q, test args %q", o.Packages, o.TestArgs)
+			}
+		}},
+		// A flag go test does not know goes to the binaries; without
+		// =value it takes the next argument along.
+		{[]string{"./a", "-update", "-golden", "dir", "-v"}, func(t *testing.T, o *run.Config) {
+			if !slices.Equal(o.Packages, []string{"./a"}) || !slices.Equal(o.TestArgs, []string{"-update", "-golden", "dir"}) || !o.Verbose {
+				t.Errorf("packages %q, test args %q, -v %t", o.Packages, o.TestArgs, o.Verbose)
+			}
+		}},
+		{[]string{"-update", "./a"}, func(t *testing.T, o *run.Config) {
+			if o.ExplicitPackages || !slices.Equal(o.TestArgs, []string{"-update", "./a"}) {
+				t.Errorf("packages %q, test args %q", o.Packages, o.TestArgs)
+			}
+		}},
+		{[]string{"./a", "-mode=1", "pos", "-v"}, func(t *testing.T, o *run.Config) {
+			if o.Verbose || !slices.Equal(o.TestArgs, []string{"-mode=1", "pos", "-v"}) {
+				t.Errorf("test args %q, -v %t", o.TestArgs, o.Verbose)
+			}
+		}},
+		{[]string{"./a", "--", "-v"}, func(t *testing.T, o *run.Config) {
+			if o.Verbose || !slices.Equal(o.TestArgs, []string{"--", "-v"}) {
+				t.Errorf("test args %q", o.TestArgs)
 			}
 		}},
 		{[]string{"-test.run", "^A$", "-test.short", "-race", "-tags=x,y", "-timeout=1m"}, func(t *testing.T, o *run.Config) {
@@ -66,7 +96,8 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"-bench=."}, "flag -bench is not supported"},
 		{[]string{"-fuzz", "FuzzX"}, "flag -fuzz is not supported"},
 		{[]string{"-cpuprofile", "x"}, "profiles"},
-		{[]string{"-nope"}, "unknown flag -nope"},
+		{[]string{"--dsit", "load"}, "did you mean --dist?"},
+		{[]string{"--isloate=none"}, "did you mean --isolate?"},
 		{[]string{"-run"}, "flag -run needs a value"},
 		{[]string{"-count", "x"}, `invalid value "x" for -count`},
 		{[]string{"-timeout", "soon"}, `invalid value "soon" for -timeout`},
@@ -79,7 +110,6 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--format", "dots", "-json"}, "--jsonfile"},
 		{[]string{"--test-timeout", "0s"}, "positive duration"},
 		{[]string{"-n", "0"}, "nothing to run tests on"},
-		{[]string{"--", "x"}, "-args"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, err := parseArgs(tc.args)
