@@ -48,6 +48,7 @@ type ProcessConverter struct {
 	onFinish  func(*ProcessResult)
 	onAbort   func(*ProcessResult)
 	batch     *batch // the Merger's, for a process it made
+	timedOut  bool   // the binary panicked at its -test.timeout
 
 	in, out    lineSplitter
 	current    string  // test that output is attributed to
@@ -121,6 +122,9 @@ type ProcessResult struct {
 	Coverage string
 	// Unterminated reports output that did not end with a newline.
 	Unterminated bool
+	// TimedOut: the binary panicked at its -test.timeout (TimeoutPanic);
+	// the tests it was running get no result, as under go test.
+	TimedOut bool
 	// Aborted reports a process ended by Abort.
 	Aborted bool
 }
@@ -170,6 +174,9 @@ func (c *ProcessConverter) handleLine(line []byte) {
 		return
 	}
 	marked := line[0] == frameMarker
+	if !marked && bytes.HasPrefix(line, []byte(TimeoutPanic)) {
+		c.timedOut = true
+	}
 	if c.needMarker && !marked {
 		c.writeOutput(line)
 		return
@@ -212,6 +219,10 @@ func (c *ProcessConverter) handleLine(line []byte) {
 	}
 	c.writeOutput(line)
 }
+
+// TimeoutPanic begins the line the testing package prints when the binary
+// runs past its -test.timeout.
+const TimeoutPanic = "panic: test timed out after "
 
 // packageResultLine reports whether text is the binary's final PASS or FAIL
 // line (or go test's "FAIL\tpkg..." line), recording which.

@@ -194,11 +194,16 @@ func TestConverterCustomReasonAndSignal(t *testing.T) {
 func TestConverterTimeout(t *testing.T) {
 	out, code := runFixture(t, "crash", "^(TestHang|TestLast)$", "-test.timeout=300ms")
 	got, r := convert("crash", []string{"TestHang", "TestLast"}, out, 64, code)
-	if code != 2 || !slices.Equal(r.Interrupted, []string{"TestHang"}) || !slices.Equal(r.Requeue, []string{"TestLast"}) {
+	// As go test reports it: the panic belongs to TestHang, which gets no
+	// result of its own; the process failed by its timeout.
+	if code != 2 || !r.TimedOut || !r.Failed || len(r.Interrupted) != 0 || !slices.Equal(r.Requeue, []string{"TestLast"}) {
 		t.Errorf("exit %d, result %+v", code, r)
 	}
 	panicked := false
 	for _, e := range got {
+		if e.Test == "TestHang" && (e.Action == "fail" || e.Action == "pass") {
+			t.Errorf("timed-out TestHang got a %s event; go test gives it none", e.Action)
+		}
 		if e.Test == "TestHang" && strings.HasPrefix(e.Output, "panic: test timed out after 300ms") {
 			panicked = true
 		}

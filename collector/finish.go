@@ -33,15 +33,24 @@ func (c *ProcessConverter) Finish(exitCode int, reason string) *ProcessResult {
 		}
 	}
 	r.Unterminated = c.lastByte != 0 && c.lastByte != '\n'
+	r.TimedOut = c.timedOut
+	if c.timedOut {
+		// As go test reports it: the panic, attributed to the tests that
+		// were running, which get no result; the package fails.
+		for _, name := range running {
+			c.tests[name].done = true
+		}
+		running = nil
+	}
 	if len(running) > 0 {
 		if reason == "" {
 			reason = c.defaultReason(exitCode, running)
 		}
 		c.interrupt(running, reason)
-	} else if exitCode != 0 && reason == "" {
+	} else if exitCode != 0 && reason == "" && !c.timedOut {
 		reason = exitText(exitCode)
 	}
-	if exitCode != 0 || len(running) > 0 {
+	if exitCode != 0 || len(running) > 0 || c.timedOut {
 		r.Reason = reason
 		r.Failed = true
 	}

@@ -96,8 +96,8 @@ func (r *testRun) confirmUnit(key string) *scheduler.Unit {
 	}
 	var u *scheduler.Unit
 	r.update(key, func(p *pkgRun) {
-		if p.confirming {
-			return
+		if p.confirming || p.timedOut || len(p.notReached) > 0 {
+			return // -timeout ended the package: it fails as go test's would
 		}
 		var confirm []string
 		last := -1

@@ -49,6 +49,11 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 			u = &c
 		}
 	}
+	timeout, ok := r.timeoutBudget(key, u)
+	if !ok {
+		r.budgetSpent(key, u)
+		return nil, nil
+	}
 	var bin string
 	var n int
 	r.update(key, func(p *pkgRun) {
@@ -70,9 +75,10 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		cover = r.scratch(fmt.Sprintf("cover-%d.out", n))
 	}
 	start := time.Now()
-	watch := newTestWatch(conv, start)
-	req := workers.Request{Argv: r.argv(bin, u, cover), Dir: u.Pkg.Dir, Env: r.testEnv(w, x.pool.size())}
-	req.Deadline, req.WaitDelay = killTimeout(r.opts.Timeout)
+	panics := newPanicRewriter(conv, timeout, r.opts.Timeout)
+	watch := newTestWatch(panics, start)
+	req := workers.Request{Argv: r.argv(bin, u, cover, timeout), Dir: u.Pkg.Dir, Env: r.testEnv(w, x.pool.size())}
+	req.Deadline, req.WaitDelay = killTimeout(timeout)
 	req.QuitGrace = testTimeoutGrace
 	// Isolated unless the run says not, the history says the package runs
 	// as go test runs it, or this is a confirm run (go test's conditions).
@@ -121,6 +127,8 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	r.progress.begin(w, pkg, u.Tests)
 	rec := r.procBegin(key)
 	res, err := runner.Run(ctx, req, watch)
+	panics.flush()
+	wall := time.Since(start)
 	r.noteBusy(w, time.Since(start), len(u.Tests))
 	if strings.HasPrefix(res.Isolation, "net-") {
 		r.update(key, func(*pkgRun) { r.stats.IsolatedProcs++ })
@@ -132,6 +140,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	if err != nil {
 		// The worker broke, not the test: take back what did not finish.
 		r.procEnd(key, rec, u, nil)
+		r.spendBudget(key, wall, false)
 		pr := conv.Abort(fmt.Sprintf("godist: worker gw%d lost: %v", w, err))
 		notRun := append([]string{}, pr.Requeue...)
 		if u.Confirm != nil && len(notRun) > 0 {
@@ -166,6 +175,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		reason = fmt.Sprintf("*** Test killed with quit: ran too long (%v).", req.Deadline)
 	}
 	pr := conv.Finish(res.ExitCode, reason)
+	r.spendBudget(key, wall, pr.TimedOut)
 	if res.IOIncomplete {
 		// A child of the test kept its output open: go test fails the
 		// package after its WaitDelay, in these words.
@@ -197,6 +207,10 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	// Requeue holds the tests an abnormal end kept from running; after a
 	// clean end (-failfast, a name the binary lacks) nothing goes round.
 	notRun := pr.Requeue
+	if pr.TimedOut {
+		// The package's -timeout is spent: go test runs nothing more.
+		notRun = nil
+	}
 	if len(pr.Started) == 0 {
 		// Nothing started: the binary failed before its first test
 		// (init, TestMain). go test reports that as a package failure;
@@ -246,7 +260,7 @@ func killTimeout(d time.Duration) (deadline, waitDelay time.Duration) {
 }
 
 // argv is the command line of one test process of unit u.
-func (r *testRun) argv(bin string, u *scheduler.Unit, cover string) []string {
+func (r *testRun) argv(bin string, u *scheduler.Unit, cover string, timeout time.Duration) []string {
 	o := r.opts
 	a := []string{bin}
 	a = append(a, o.TestFlags...)
@@ -263,7 +277,7 @@ func (r *testRun) argv(bin string, u *scheduler.Unit, cover string) []string {
 	default:
 		a = append(a, "-test.run="+r.filter.RunArg(u.Tests))
 	}
-	a = append(a, "-test.timeout="+o.Timeout.String(), "-test.paniconexit0")
+	a = append(a, "-test.timeout="+timeout.String(), "-test.paniconexit0")
 	if cover != "" {
 		a = append(a, "-test.coverprofile="+cover)
 	}

@@ -446,6 +446,9 @@ func (r *testRun) unitDone(pkg string, requeued bool) {
 
 func (r *testRun) finishPackage(pkg string) {
 	m := r.pkgs[pkg].merger
+	if why := r.budgetFailure(pkg); why != "" {
+		m.Fail(why)
+	}
 	if r.coverage != nil {
 		if pct, ok := r.coverage.percent(pkg); ok {
 			m.SetCoverage(pct)

@@ -34,6 +34,9 @@ type pkgRun struct {
 	running    map[*procRec]bool   // its test processes now running
 	confirming bool                // its confirm run is planned (confirm.go)
 	result     string              // pass or fail, once it ended
+	consumed   time.Duration       // wall time of its finished processes, against -timeout (timeout.go)
+	timedOut   bool                // a process of it timed out: its -timeout budget is spent
+	notReached []string            // tests not run: the budget was spent (timeout.go)
 }
 
 // topTest is what the run keeps about one top-level test of a package.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -48,6 +49,51 @@ func TestFailfastPerPackage(t *testing.T) {
 				if v := g["example.com/fixture/semantics/failfast/"+k]; len(v) != 1 || v[0] != "pass" {
 					t.Errorf("%s: %v, want pass", k, v)
 				}
+			}
+		})
+	}
+}
+
+// -timeout D budgets the package's binary: go test's panics in the third
+// 400 ms test at -timeout 1s, that test gets no result and the later ones
+// never run. godist's processes of the package share D: at -n 1 the
+// outcomes are go test's exactly; at -n 3 the package fails the same way,
+// with no invented test failures and no "exited with status 2" reasons.
+func TestTimeoutBudgetAsGoTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 400 ms tests into a 1 s timeout")
+	}
+	dir := fixture(t, "semantics")
+	want := runIn(t, dir, nil, "go", "test", "-json", "-count=1", "-timeout", "1s", "./timeout/")
+	if want.code != 1 {
+		t.Fatalf("go test exit %d, want 1", want.code)
+	}
+	for _, n := range []string{"1", "3"} {
+		t.Run("n"+n, func(t *testing.T) {
+			got := runGodist(t, dir, "-json", "-n", n, "-timeout", "1s", "./timeout/")
+			if got.code != 1 {
+				t.Errorf("exit %d, want 1\n%s", got.code, got.stderr)
+			}
+			g := outcomes(t, got.stdout)
+			if n == "1" {
+				diffOutcomes(t, outcomes(t, want.stdout), g)
+			}
+			if v := g["example.com/fixture/semantics/timeout "]; len(v) != 1 || v[0] != "fail" {
+				t.Errorf("package %v, want [fail]", v)
+			}
+			for k, v := range g {
+				if strings.HasSuffix(k, " ") {
+					continue
+				}
+				if slices.Contains(v, "fail") {
+					t.Errorf("%s: %v: go test gives a timed-out test no result", k, v)
+				}
+			}
+			if !strings.Contains(got.stdout, `panic: test timed out after 1s\n`) {
+				t.Errorf("no go test panic line naming the package's -timeout")
+			}
+			if strings.Contains(got.stdout, "exited with status") {
+				t.Errorf("an invented exit-status reason:\n%s", got.stdout)
 			}
 		})
 	}
