@@ -51,6 +51,7 @@ type Merger struct {
 	otherFailed bool              // a process failed with no failed test to show for it
 
 	elapsed *time.Duration // SetElapsed's, if called
+	cached  bool           // SetCached: the summary says (cached)
 
 	splits      map[string]int       // top-level test run in parts -> number of parts
 	splitBlocks map[string][][]Event // its parts' blocks so far
@@ -74,6 +75,15 @@ func (m *Merger) SetElapsed(d time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.elapsed = &d
+}
+
+// SetCached makes a passing package's summary line say "(cached)" where
+// the elapsed time would go, with elapsed 0 in its terminal event, as go
+// test reports a package its result cache served.
+func (m *Merger) SetCached() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.cached = true
 }
 
 // failedLocked is the package's verdict so far.
@@ -385,6 +395,9 @@ func (m *Merger) Finish() string {
 		elapsed = *m.elapsed
 	}
 	secs := fmt.Sprintf("%.3fs", elapsed.Seconds())
+	if m.cached && !m.failedLocked() {
+		secs, elapsed = "(cached)", 0
+	}
 	if m.failedLocked() {
 		if m.sawFail {
 			m.send(Event{Action: "output", Output: "FAIL\n"})
@@ -433,6 +446,38 @@ func (m *Merger) terminal(action string, elapsed time.Duration, failedBuild stri
 	secs := elapsed.Round(time.Millisecond).Seconds()
 	m.send(Event{Action: action, Elapsed: &secs, FailedBuild: failedBuild})
 	m.ended = true
+}
+
+// Cached emits the whole stream of a package whose result came from a
+// result cache: events, already in go test's cached form (start, the
+// tests' events, the "ok  \tpkg\t(cached)" line, the terminal event),
+// go out as they are, timed by the clock and named for this package. It
+// returns the package result, as Finish does. Nothing else may be fed to
+// the package.
+func (m *Merger) Cached(events []Event) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.started {
+		panic("collector: Merger.Cached for " + m.pkg + " after it started")
+	}
+	m.started = true
+	m.begun = m.clock()
+	for _, e := range events {
+		e.Package = m.pkg
+		t := m.clock()
+		e.Time = &t
+		m.emitLocked(e)
+		if e.IsPackageEnd() {
+			m.result = e.Action
+			break
+		}
+	}
+	if m.result == "" {
+		m.result = "pass"
+		m.terminal("pass", 0, "")
+	}
+	m.ended = true
+	return m.result
 }
 
 // NoTestFiles emits the whole stream of a package without test files:

@@ -21,7 +21,12 @@ type RawOutput struct {
 	last    string // the test the last output line belonged to
 	status  int
 	sawExit bool
+	cached  bool
 }
+
+// Cached reports whether the go command served the package from its
+// result cache (its summary line says "(cached)").
+func (r *RawOutput) Cached() bool { return r.cached }
 
 var exitStatusCode = regexp.MustCompile(`^exit status (-?\d+)\n?$`)
 
@@ -31,6 +36,9 @@ func (r *RawOutput) Add(e Event) {
 		return
 	}
 	if e.Test == "" && (exitStatusCode.MatchString(e.Output) || strings.HasPrefix(e.Output, "ok  \t") || strings.HasPrefix(e.Output, "FAIL\t")) {
+		if strings.HasPrefix(e.Output, "ok  \t") && strings.Contains(e.Output, "\t(cached)") {
+			r.cached = true
+		}
 		if m := exitStatusCode.FindStringSubmatch(e.Output); m != nil {
 			r.status, _ = strconv.Atoi(m[1])
 			r.sawExit = true

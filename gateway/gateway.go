@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/godist/godist/channel"
@@ -116,12 +117,33 @@ func Dial(ctx context.Context, spec Spec) (net.Conn, error) {
 	if spec.Kind != KindSocket {
 		return nil, fmt.Errorf("gateway %s: dial %s: not a socket= spec", spec.ID, spec.Raw)
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", spec.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
+	// A server under a flood of connections sheds the oldest that have
+	// not authenticated yet, which can be ours: a connection it hung up
+	// on before the exchange ended is tried again, a few times.
+	backoff := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", spec.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("gateway %s: open %s: %w", spec.ID, spec.Raw, err)
+		}
+		conn, err := clientAuth(ctx, spec, c) // closes c on failure
+		if err == nil || attempt == 6 || !hungUp(err) || ctx.Err() != nil {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff):
+		}
+		backoff *= 2
 	}
-	return clientAuth(ctx, spec, c) // closes c on failure
+}
+
+// hungUp reports whether err says the peer closed or reset the connection.
+func hungUp(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // OpenConn makes a gateway over an established connection to a worker

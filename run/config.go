@@ -52,6 +52,14 @@ type Config struct {
 	BuildFlags []string // for go test -c / go list
 	TestFlags  []string // -test.X=V for each process, in command-line order
 	TestArgs   []string // after -args
+	GoTestArgs []string // the command line without godist's own flags: what go test would get
+
+	// CacheKeyArgs are the cacheable test arguments of go test's result
+	// cache (testcache.Flags.KeyArgs) when the command line is cacheable,
+	// nil when not: then every test runs.
+	CacheKeyArgs  []string
+	CacheDir      string // the result cache's directory; "": testcache.DefaultDir()
+	CachePortable bool   // hash inputs so that other machines sharing CacheDir agree (testcache.Options.Portable)
 
 	Workers         int         // -n
 	WorkersExplicit bool        // -n given on the command line

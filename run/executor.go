@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -77,7 +78,11 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	start := time.Now()
 	panics := newPanicRewriter(conv, timeout, r.opts.Timeout)
 	watch := newTestWatch(panics, start)
-	req := workers.Request{Argv: r.argv(bin, u, cover, timeout), Dir: u.Pkg.Dir, Env: r.testEnv(w, x.pool.size())}
+	testlog := ""
+	if r.cache != nil {
+		testlog = r.scratch(fmt.Sprintf("testlog-%d.txt", n))
+	}
+	req := workers.Request{Argv: r.argv(bin, u, cover, timeout, testlog), Dir: u.Pkg.Dir, Env: r.testEnv(w, x.pool.size())}
 	req.Deadline, req.WaitDelay = killTimeout(timeout)
 	req.QuitGrace = testTimeoutGrace
 	// Isolated unless the run says not, the history says the package runs
@@ -117,6 +122,12 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		}
 		req.Argv[0] = dir + "/" + bundle.Binary
 		req.Dir = path.Join(dir, bundle.PkgDir, b.PkgRel)
+		if testlog != "" {
+			// The testlog would stay on that machine: no caching.
+			req.Argv = slices.DeleteFunc(req.Argv, func(a string) bool { return a == "-test.testlogfile="+testlog })
+			testlog = ""
+			r.update(key, func(p *pkgRun) { p.noCache = true })
+		}
 	}
 	var stopWatchdog func() string
 	if r.opts.TestTimeout > 0 {
@@ -140,6 +151,11 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	if err != nil {
 		// The worker broke, not the test: take back what did not finish.
 		r.procEnd(key, rec, u, nil)
+		if testlog != "" {
+			// What the tests that finished there consulted is not known.
+			os.Remove(testlog)
+			r.update(key, func(p *pkgRun) { p.noCache = true })
+		}
 		r.spendBudget(key, wall, false)
 		pr := conv.Abort(fmt.Sprintf("godist: worker gw%d lost: %v", w, err))
 		notRun := append([]string{}, pr.Requeue...)
@@ -175,6 +191,7 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		reason = fmt.Sprintf("*** Test killed with quit: ran too long (%v).", req.Deadline)
 	}
 	pr := conv.Finish(res.ExitCode, reason)
+	r.noteTestlog(key, testlog, req.Dir)
 	r.spendBudget(key, wall, pr.TimedOut)
 	if res.IOIncomplete {
 		// A child of the test kept its output open: go test fails the
@@ -260,7 +277,7 @@ func killTimeout(d time.Duration) (deadline, waitDelay time.Duration) {
 }
 
 // argv is the command line of one test process of unit u.
-func (r *testRun) argv(bin string, u *scheduler.Unit, cover string, timeout time.Duration) []string {
+func (r *testRun) argv(bin string, u *scheduler.Unit, cover string, timeout time.Duration, testlog string) []string {
 	o := r.opts
 	a := []string{bin}
 	a = append(a, o.TestFlags...)
@@ -280,6 +297,9 @@ func (r *testRun) argv(bin string, u *scheduler.Unit, cover string, timeout time
 	a = append(a, "-test.timeout="+timeout.String(), "-test.paniconexit0")
 	if cover != "" {
 		a = append(a, "-test.coverprofile="+cover)
+	}
+	if testlog != "" {
+		a = append(a, "-test.testlogfile="+testlog)
 	}
 	if !o.ListSet {
 		// Last, so nothing the user passes can turn off the framing.

@@ -73,7 +73,8 @@ func (r *testRun) smallSuite(pts []*scheduler.PackageTests) bool {
 const unknownTestWork = 25 * time.Millisecond
 
 // goTestArgs is the go test command line for the packages: the user's
-// flags, results never cached (godist always runs the tests).
+// flags; with a command line go test would cache, go test's own cache
+// serves these packages, else -count=1.
 func (r *testRun) goTestArgs(pts []*scheduler.PackageTests) []string {
 	o := r.opts
 	args := []string{"test", "-json", "-p=" + strconv.Itoa(o.BuildP), "-timeout=" + o.Timeout.String()}
@@ -82,7 +83,9 @@ func (r *testRun) goTestArgs(pts []*scheduler.PackageTests) []string {
 		count = count || strings.HasPrefix(f, "-test.count=")
 	}
 	if !count {
-		args = append(args, "-count=1")
+		if !r.cacheable() {
+			args = append(args, "-count=1")
+		}
 	}
 	args = append(args, o.BuildFlags...)
 	if o.VetSet {
@@ -224,6 +227,9 @@ func (g *goTestStream) finish(end collector.Event) {
 	if len(res.Requeue) == 0 {
 		if end.Elapsed != nil {
 			m.SetElapsed(time.Duration(*end.Elapsed * float64(time.Second)))
+		}
+		if raw.Cached() {
+			m.SetCached() // go test's own cache served it
 		}
 		g.r.finishPackage(pkg)
 		return

@@ -53,11 +53,15 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 	for _, p := range pkgs {
 		for _, ln := range r.lanes {
 			key := p.ImportPath + ln.suffix
-			m := collector.NewMerger(key, nil, r.seq.Emit)
+			pr := newPkgRun(key, ln.suffix, p, nil, runOrder[p.ImportPath])
+			m := collector.NewMerger(key, nil, func(e collector.Event) {
+				pr.stream.record(e)
+				r.seq.Emit(e)
+			})
 			if o.RerunFails > 0 {
 				m.SetReruns()
 			}
-			pr := newPkgRun(key, ln.suffix, p, m, runOrder[p.ImportPath])
+			pr.merger = m
 			if pr.whole = r.hist.Whole(p.ImportPath); pr.whole && ln.suffix == "" {
 				r.stats.WholePackages++
 			}

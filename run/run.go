@@ -58,6 +58,8 @@ type testRun struct {
 
 	stopScheduling func()
 	dispatchCtx    context.Context // ends when scheduling stops
+	cache          *resultCache    // nil: results are not cached (cache.go)
+	cacheErr       sync.Once
 
 	mu          sync.Mutex // guards what follows and pkgs' state (see update)
 	stats       Stats
@@ -171,6 +173,13 @@ func (r *testRun) run(ctx context.Context) int {
 			for _, ln := range r.lanes {
 				r.pkgs[p.ImportPath+ln.suffix].merger.NoTestFiles()
 			}
+		}
+	}
+	if r.cache = r.openCache(ctx); r.cache != nil {
+		runnable = r.replayCached(runnable)
+		if len(runnable) == 0 {
+			r.saveHistory()
+			return r.end(ctx.Err())
 		}
 	}
 	if r.smallSuite(runnable) {
@@ -367,6 +376,9 @@ func (r *testRun) canSplitSubtests() bool {
 func (r *testRun) built(res gotool.BuildResult) {
 	pkg := res.Pkg.ImportPath
 	if res.Err == nil && !res.NoTestFiles {
+		if r.replayBinary(pkg, res.Binary) {
+			return // the cache's second level: the same binary passed before
+		}
 		for _, ln := range r.lanes {
 			r.update(pkg+ln.suffix, func(p *pkgRun) { p.binary = res.Binary })
 			ln.d.Add(ln.units[pkg]...)
@@ -456,6 +468,7 @@ func (r *testRun) finishPackage(pkg string) {
 	}
 	result := m.Finish()
 	r.update(pkg, func(p *pkgRun) { p.result = result })
+	r.storeCached(pkg)
 }
 
 // giveUp reports the units the dispatcher could not run.
@@ -516,6 +529,9 @@ func (r *testRun) end(err error) int {
 		}
 	}
 	r.printConfirmed()
+	if r.cache != nil {
+		r.cache.c.Trim()
+	}
 	r.writeStats()
 	r.printSlowest()
 	if r.opts.RerunFails > 0 {

@@ -30,6 +30,7 @@ func TestMain(m *testing.M) {
 	isolate.MainIfShim()
 	gotool.MainIfBuildShim()
 	gateway.MainIfWorker()
+	os.Setenv("GODIST_CACHE", "off") // every run runs its tests
 	goleak.VerifyTestMain(m)
 }
 

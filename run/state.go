@@ -1,10 +1,12 @@
 package run
 
 import (
+	"sync"
 	"time"
 
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/gotool"
+	"github.com/godist/godist/testcache"
 )
 
 // pkgRun is one reported package: an import path, or with --dist each one
@@ -37,6 +39,19 @@ type pkgRun struct {
 	consumed   time.Duration       // wall time of its finished processes, against -timeout (timeout.go)
 	timedOut   bool                // a process of it timed out: its -timeout budget is spent
 	notReached []string            // tests not run: the budget was spent (timeout.go)
+	cached     bool                // replayed from the result cache (cache.go)
+	noCache    bool                // not to be stored: a process without its testlog
+	inputs     *testcache.Log      // what its processes consulted, for the cache
+	stream     streamRec           // its events as its merger emitted them, for the cache
+}
+
+// streamRec holds a package's event stream for the result cache, under a
+// lock of its own: the merger appends with its lock held.
+type streamRec struct {
+	mu      sync.Mutex
+	data    []byte
+	bad     bool // a failed attempt in it, or an event that would not encode
+	elapsed time.Duration
 }
 
 // topTest is what the run keeps about one top-level test of a package.

@@ -29,6 +29,7 @@ type Stats struct {
 	WholePackages    int     `json:"whole_packages"`     // packages run whole, as go test, because the history says so
 	Isolation        string  `json:"isolation"`          // --isolate's mode on this machine: none, net-root, net-user ("" when off)
 	IsolatedProcs    int     `json:"isolated_processes"` // test processes that ran in a network namespace of their own
+	CachedPackages   int     `json:"cached_packages"`    // packages replayed from the result cache
 }
 
 // Limit is the suite's physical limit on this run's own events, in

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -146,7 +147,7 @@ func LinkKeys(ctx context.Context, q KeyQuery) (map[string]PackageKey, error) {
 	const sep = "\x1f"
 	format := strings.Join([]string{"{{.ImportPath}}", "{{.Name}}", "{{.BuildID}}", "{{.Root}}", "{{.Dir}}",
 		"{{with .Module}}{{.Path}}@{{.Version}}{{with .Replace}}=>{{.Path}}@{{.Version}}{{end}}{{end}}",
-		`{{join .Deps "\x1e"}}`, "{{with .Error}}{{.Err}}{{end}}"}, sep)
+		`{{join .Deps "\x1e"}}`, `{{with .Error}}{{printf "%q" .Err}}{{end}}`}, sep) // quoted: an error spans lines
 	args := append([]string{"list", "-e", "-test", "-deps", "-export", "-f", format}, q.BuildFlags...)
 	args = append(args, "--")
 	args = append(args, q.Packages...)
@@ -186,6 +187,9 @@ func LinkKeys(ctx context.Context, q KeyQuery) (map[string]PackageKey, error) {
 			return nil, fmt.Errorf("testcache: go list: unexpected line %q", sc.Text())
 		}
 		e := entry{name: f[1], buildID: f[2], root: f[3], dir: f[4], module: f[5], err: f[7]}
+		if uq, err := strconv.Unquote(f[7]); err == nil {
+			e.err = uq
+		}
 		if f[6] != "" {
 			e.deps = strings.Split(f[6], "\x1e")
 		}

@@ -326,7 +326,9 @@ func TestExitCodes(t *testing.T) {
 		{"fail", []string{"./fail/"}, 1, ""},
 		{"build failure", []string{"./buildfail/"}, 1, "undefined: undefinedThing"},
 		{"unsupported flag", []string{"-bench", ".", "./pass/"}, 2, "flag -bench is not supported"},
-		{"unknown flag", []string{"-frobnicate", "./pass/"}, 2, "unknown flag -frobnicate"},
+		{"misspelt godist flag", []string{"--maxfial", "3", "./pass/"}, 2, "did you mean --maxfail?"},
+		// go test hands a flag it does not know to the binary, which refuses it.
+		{"unknown flag", []string{"./pass/", "-frobnicate"}, 1, ""},
 		{"bad -n", []string{"-n", "many", "./pass/"}, 2, `-n "many"`},
 		{"bad --dist", []string{"--dist", "sideways", "./pass/"}, 2, `--dist "sideways"`},
 		{"bad -run", []string{"-run", "(", "./pass/"}, 2, "-test.run"},
@@ -399,6 +401,9 @@ func TestMain(m *testing.M) {
 	// user's. Clients of the tests find it there.
 	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
 	os.Unsetenv("GODIST_TOKEN_FILE")
+	// Runs compared with go test -count=1 run every test; the cache's own
+	// test names a cache directory of its own.
+	os.Setenv("GODIST_CACHE", "off")
 	code := m.Run()
 	os.RemoveAll(dir)
 	if code == 0 {

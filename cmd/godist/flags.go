@@ -12,6 +12,7 @@ import (
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/run"
+	"github.com/godist/godist/testcache"
 )
 
 // usagef is a bad command line: exit status 2, like go test.
@@ -93,27 +94,33 @@ func parseArgs(args []string) (*run.Config, error) {
 	pkgsSeen, inPkgs, afterUnknown := false, false, false
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
+		start := i
 		wasAfterUnknown := afterUnknown
 		afterUnknown = false
 		if arg == "-args" || arg == "--args" {
 			o.TestArgs = append(o.TestArgs, args[i+1:]...)
+			o.GoTestArgs = append(o.GoTestArgs, args[i:]...)
 			break
 		}
 		if arg == "--" {
 			o.TestArgs = append(o.TestArgs, args[i:]...)
+			o.GoTestArgs = append(o.GoTestArgs, args[i:]...)
 			break
 		}
 		if !strings.HasPrefix(arg, "-") || arg == "-" {
 			if pkgsSeen && !inPkgs {
 				if wasAfterUnknown {
 					o.TestArgs = append(o.TestArgs, arg) // the unknown flag's value
+					o.GoTestArgs = append(o.GoTestArgs, arg)
 					continue
 				}
 				o.TestArgs = append(o.TestArgs, args[i:]...)
+				o.GoTestArgs = append(o.GoTestArgs, args[i:]...)
 				break
 			}
 			inPkgs, pkgsSeen = true, true
 			o.Packages = append(o.Packages, arg)
+			o.GoTestArgs = append(o.GoTestArgs, arg)
 			continue
 		}
 		inPkgs = false
@@ -251,6 +258,7 @@ func parseArgs(args []string) (*run.Config, error) {
 			// A flag of the test binaries (-update, a golden-file flag):
 			// theirs, as under go test, which reports what they reject.
 			o.TestArgs = append(o.TestArgs, arg)
+			o.GoTestArgs = append(o.GoTestArgs, arg)
 			pkgsSeen, afterUnknown = true, !hasValue
 			continue
 		}
@@ -275,6 +283,7 @@ func parseArgs(args []string) (*run.Config, error) {
 				return nil, err
 			}
 		}
+		o.GoTestArgs = append(o.GoTestArgs, args[start:i+1]...)
 	}
 	o.WorkersExplicit = workersSet
 	if o.Dist == run.DistEach && o.ShardCount > 1 {
@@ -291,6 +300,9 @@ func parseArgs(args []string) (*run.Config, error) {
 	}
 	if len(o.TxSpecs) == 0 && o.Workers == 0 && o.Dist != run.DistNo {
 		return nil, usagef("godist: -n 0 and no --tx: nothing to run tests on (use --dist no to run without workers)")
+	}
+	if f := testcache.CheckFlags(o.GoTestArgs, os.Getenv("GOFLAGS")); f.Cacheable {
+		o.CacheKeyArgs = f.KeyArgs // go test would cache this run's results
 	}
 	o.ExplicitPackages = len(o.Packages) > 0
 	if !o.ExplicitPackages {
