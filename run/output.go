@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,7 +54,7 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 	for _, p := range pkgs {
 		for _, ln := range r.lanes {
 			key := p.ImportPath + ln.suffix
-			m := collector.NewMerger(key, nil, r.seq.Emit)
+			m := collector.NewMerger(key, nil, r.progressEmit)
 			if o.RerunFails > 0 {
 				m.SetReruns()
 			}
@@ -64,11 +65,49 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 			r.pkgs[key] = pr
 		}
 	}
+	known, all := 0, 0
+	var work time.Duration
+	for pkg, names := range runOrder {
+		for _, n := range names {
+			all++
+			if d, ok := r.hist.Estimate(pkg, n); ok {
+				known++
+				work += d
+			}
+		}
+	}
+	r.progress.setKnown(all > 0 && known*10 >= all*9, work*time.Duration(len(r.lanes)))
 	r.busy = map[int]*workerUse{}
 	if o.CoverProfile != "" {
 		r.coverage = newCoverMerger()
 	}
 	return nil
+}
+
+// progressEmit passes a merger's event on to the sequencer, and first
+// shows its top-level tests' starts and results on the status line, test
+// by test, before text output holds them back in package order.
+func (r *testRun) progressEmit(e collector.Event) {
+	if r.progress != nil && e.Test != "" && !strings.Contains(e.Test, "/") {
+		switch e.Action {
+		case "attr":
+			if w, ok := strings.CutPrefix(e.Value, "gw"); ok && e.Key == collector.WorkerAttr {
+				if n, err := strconv.Atoi(w); err == nil {
+					r.progress.testRunning(n, e.Package, e.Test)
+				}
+			}
+		case "run":
+			r.progress.testRunning(-1, e.Package, e.Test)
+		case "pass", "fail", "skip":
+			path := e.Package
+			if p := r.pkgs[e.Package]; p != nil {
+				path = p.path
+			}
+			est, _ := r.hist.Estimate(path, e.Test)
+			r.progress.testDone(e.Action == "fail", est)
+		}
+	}
+	r.seq.Emit(e)
 }
 
 // observe sees every event on its way out: test results feed the history
