@@ -2,7 +2,6 @@ package gotool
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -227,9 +226,31 @@ func buildExec(ctx context.Context, rest []BuildRequest, shim []string, concurre
 	}
 	cmd.Env = append(env[:len(env):len(env)], BuildShimEnv+"="+sock)
 	proc.Group(cmd, proc.Options{})
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Run() // failures are found per package below
+	byPath := map[string]*BuildRequest{}
+	for i := range rest {
+		byPath[rest[i].Pkg.ImportPath] = &rest[i]
+	}
+	stdout := &buildStream{onFail: func(pkg string, soFar []byte) {
+		// A package's own build failure goes out as the go command
+		// reports it; anything unclear waits for the end, as before.
+		req := byPath[pkg]
+		if req == nil || ctx.Err() != nil {
+			return
+		}
+		lines, failed, unclear := ownBuildEvents(soFar, true)
+		if !failed[pkg] || unclear[pkg] {
+			return
+		}
+		mu.Lock()
+		first := !delivered[pkg]
+		delivered[pkg] = true
+		mu.Unlock()
+		if first {
+			deliver(ownFailure(*req, lines, start))
+		}
+	}}
+	cmd.Stdout = stdout
+	cmd.Run() // failures not reported on the way are found per package below
 	ln.Close()
 	wg.Wait()
 

@@ -48,13 +48,13 @@ func Open(o Outputs, stdout, stderr io.Writer) (*Output, error) {
 		if err != nil {
 			return nil, &UsageError{Err: fmt.Errorf("--format: %w", err)}
 		}
-		main = f
+		main = WithoutWorkerLines(f)
 	default:
 		main = NewTextOptions(stdout, stderr, TextOptions{Verbose: o.Verbose, LocalDir: o.LocalDir})
 	}
 	rs := []Renderer{out.Status, main}
 	if o.Summary && o.Format == "" && !o.JSON {
-		rs = append(rs, NewSummary(stdout, testjson.SummarizeAll))
+		rs = append(rs, WithoutWorkerLines(NewSummary(stdout, testjson.SummarizeAll)))
 	}
 	if o.JSONFile != "" {
 		f, err := out.create(o.JSONFile)
@@ -68,7 +68,7 @@ func Open(o Outputs, stdout, stderr io.Writer) (*Output, error) {
 		if err == nil {
 			var j Renderer
 			if j, err = NewJUnit(f, JUnitOptions{}); err == nil {
-				rs = append(rs, j)
+				rs = append(rs, WithoutWorkerLines(j))
 			}
 		}
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,7 +57,7 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 			pr := newPkgRun(key, ln.suffix, p, nil, runOrder[p.ImportPath])
 			m := collector.NewMerger(key, nil, func(e collector.Event) {
 				pr.stream.record(e)
-				r.seq.Emit(e)
+				r.progressEmit(e)
 			})
 			if o.RerunFails > 0 {
 				m.SetReruns()
@@ -68,6 +69,18 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 			r.pkgs[key] = pr
 		}
 	}
+	known, all := 0, 0
+	var work time.Duration
+	for pkg, names := range runOrder {
+		for _, n := range names {
+			all++
+			if d, ok := r.hist.Estimate(pkg, n); ok {
+				known++
+				work += d
+			}
+		}
+	}
+	r.progress.setKnown(all > 0 && known*10 >= all*9, work*time.Duration(len(r.lanes)))
 	r.busy = map[int]*workerUse{}
 	if o.CoverProfile != "" {
 		r.coverage = newCoverMerger()
@@ -75,11 +88,42 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 	return nil
 }
 
+// progressEmit passes a merger's event on to the sequencer, and first
+// shows its top-level tests' starts and results on the status line, test
+// by test, before text output holds them back in package order.
+func (r *testRun) progressEmit(e collector.Event) {
+	if r.progress != nil && e.Test != "" && !strings.Contains(e.Test, "/") {
+		switch e.Action {
+		case "attr":
+			if w, ok := strings.CutPrefix(e.Value, "gw"); ok && e.Key == collector.WorkerAttr {
+				if n, err := strconv.Atoi(w); err == nil {
+					r.progress.testRunning(n, e.Package, e.Test)
+				}
+			}
+		case "run":
+			r.progress.testRunning(-1, e.Package, e.Test)
+		case "pass", "fail", "skip":
+			path := e.Package
+			if p := r.pkgs[e.Package]; p != nil {
+				path = p.path
+			}
+			est, _ := r.hist.Estimate(path, e.Test)
+			r.progress.testDone(e.Action == "fail", est)
+		}
+	}
+	r.seq.Emit(e)
+}
+
 // observe sees every event on its way out: test results feed the history
 // and the run's figures. It runs under the sequencer's lock.
 func (r *testRun) observe(e collector.Event) {
 	if e.Test == "" {
 		return
+	}
+	if e.Action == "run" || (e.Action == "attr" && e.Key == collector.WorkerAttr) {
+		r.mu.Lock()
+		r.tally.note(e)
+		r.mu.Unlock()
 	}
 	switch e.Action {
 	case "run", "pass", "fail", "skip":
@@ -138,23 +182,87 @@ func (r *testRun) noteBusy(w int, d time.Duration, tests int) {
 	u.tests += tests
 }
 
+// testTally counts the tests each worker ran the way gotestsum's DONE
+// line counts them: every run event of a test, subtests and reruns
+// included. A top-level test belongs to the worker its godist.worker attr
+// event names (it follows the run event); a subtest to its own attr's
+// worker when it has one (a test split below the top level), else to its
+// top-level test's. Runs no attr names count as unattributed. Under r.mu.
+type testTally struct {
+	byWorker     map[string]int
+	unattributed int
+	worker       map[string]string // "pkg\x00test" -> its worker, from attr events
+	pending      map[string]bool   // "pkg\x00test" -> a run waiting for its attr event
+}
+
+func (t *testTally) note(e collector.Event) {
+	if t.byWorker == nil {
+		t.byWorker, t.worker, t.pending = map[string]int{}, map[string]string{}, map[string]bool{}
+	}
+	key := e.Package + "\x00" + e.Test
+	if e.Action == "attr" {
+		t.worker[key] = e.Value
+		if t.pending[key] {
+			delete(t.pending, key)
+			t.byWorker[e.Value]++
+		}
+		return
+	}
+	if top, _, nested := strings.Cut(e.Test, "/"); nested {
+		if w, ok := t.worker[e.Package+"\x00"+top]; ok {
+			t.byWorker[w]++
+			return
+		}
+	}
+	if t.pending[key] {
+		t.unattributed++ // a rerun of a test whose first run no attr named
+	}
+	t.pending[key] = true
+}
+
+// total is the number of test runs counted, attributed or not.
+func (t *testTally) total() (attributed, unattributed int) {
+	for _, n := range t.byWorker {
+		attributed += n
+	}
+	return attributed, t.unattributed + len(t.pending)
+}
+
 // printWorkers prints a utilisation line per worker after a --format
-// summary: busy time and share of the run, processes, tests, restarts.
+// summary: busy time and share of the run, test processes, and tests
+// counted as gotestsum's DONE line counts them (runs of tests and
+// subtests), so that the lines add up to it; then restarts.
 func (r *testRun) printWorkers(elapsed time.Duration, restarts int) {
 	if r.opts.Format == "" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	attributed, unattributed := r.tally.total()
 	slots := slices.Sorted(maps.Keys(r.busy))
 	for _, w := range slots {
 		u := r.busy[w]
-		fmt.Fprintf(r.stdout, "[gw%d] busy %.2fs (%.0f%%), %d processes, %d tests\n",
-			w, u.busy.Seconds(), 100*u.busy.Seconds()/max(elapsed.Seconds(), 1e-9), u.processes, u.tests)
+		tests := u.tests // top-level tests of its processes, when no attr names workers
+		if attributed > 0 {
+			tests = r.tally.byWorker[fmt.Sprintf("gw%d", w)]
+		}
+		fmt.Fprintf(r.stdout, "[gw%d] busy %.2fs (%.0f%%), %s, %s\n",
+			w, u.busy.Seconds(), 100*u.busy.Seconds()/max(elapsed.Seconds(), 1e-9),
+			plural(u.processes, "process", "processes"), plural(tests, "test", "tests"))
+	}
+	if attributed > 0 && unattributed > 0 {
+		fmt.Fprintf(r.stdout, "[no worker] %s\n", plural(unattributed, "test", "tests"))
 	}
 	if restarts > 0 {
 		fmt.Fprintf(r.stdout, "workers restarted: %d\n", restarts)
 	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // printSlowest lists the --slowest N top-level tests, like gotestsum's

@@ -15,9 +15,17 @@ import (
 
 // progress keeps a live status line at the bottom of a terminal: tests
 // done out of all, failures so far, what each worker runs, and an estimate
-// of the time left from the duration history. It exists only when stdout is
-// a terminal and the output is not -json; the output proper goes through
-// Write, which takes the status line away, writes, and draws it again.
+// of the time left. It exists only when stdout is a terminal, the output is
+// not -json and the run is not under CI ($CI set, as CI services set it:
+// their logs capture a terminal's carriage returns as noise); the output
+// proper goes through Write, which takes the status line away, writes, and
+// draws it again.
+//
+// Counts move per test: testDone is fed every top-level test's result as
+// the merger emits it, before the text output holds it back in package
+// order. The estimate is the duration history's for the tests not done
+// (over the workers) when the history knows the run's tests; on a first
+// run it is the plan's work left at the pace of the tests done so far.
 //
 // start begins a goroutine that redraws the line; stop ends it and erases
 // the line.
@@ -30,10 +38,14 @@ type progress struct {
 	done      int
 	failed    int
 	estimate  time.Duration // all planned work, from the history
-	finished  time.Duration // planned work of finished units
+	finished  time.Duration // planned work of finished tests
+	known     bool          // the history knows (nearly) all the run's tests
+	histWork  time.Duration // the history's estimate of all the run's tests
 	workers   int
 	running   map[int]string // worker -> what it runs
 	startedAt time.Time
+	firstRun  time.Time // when the first test started
+	now       func() time.Time
 
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -42,10 +54,59 @@ type progress struct {
 // newProgress returns nil unless w is a terminal and the run shows text.
 func newProgress(w io.Writer, o *Config) *progress {
 	f, ok := w.(*os.File)
-	if !ok || o.JSON || !term.IsTerminal(int(f.Fd())) || os.Getenv("TERM") == "dumb" {
+	if !ok || o.JSON || !term.IsTerminal(int(f.Fd())) || os.Getenv("TERM") == "dumb" || underCI() {
 		return nil
 	}
-	return &progress{out: w, running: map[int]string{}, startedAt: time.Now()}
+	return &progress{out: w, running: map[int]string{}, startedAt: time.Now(), now: time.Now}
+}
+
+// underCI reports whether $CI says the run is a CI job (GitHub Actions,
+// GitLab, CircleCI, Travis, Buildkite… set CI=true; CI=false or 0 do not
+// count).
+func underCI() bool {
+	v := os.Getenv("CI")
+	return v != "" && v != "false" && v != "0"
+}
+
+// setKnown says whether the history knows the run's tests, so that its
+// estimate means something.
+func (p *progress) setKnown(known bool, work time.Duration) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	p.known, p.histWork = known, work
+	p.mu.Unlock()
+}
+
+// testRunning notes a top-level test's start on worker w (-1: unknown).
+func (p *progress) testRunning(w int, pkg, test string) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.firstRun.IsZero() {
+		p.firstRun = p.now()
+	}
+	if w >= 0 {
+		p.running[w] = path.Base(pkg) + " " + test
+	}
+}
+
+// testDone counts one top-level test's result; est is what the plan
+// expected it to take.
+func (p *progress) testDone(failed bool, est time.Duration) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if failed {
+		p.failed++
+	}
+	p.finished += est
 }
 
 func (p *progress) start(total int, estimate time.Duration, workers int) {
@@ -116,15 +177,14 @@ func (p *progress) begin(w int, pkg string, tests []string) {
 	p.mu.Unlock()
 }
 
-func (p *progress) end(w, done, failed int, estimate time.Duration) {
+// end says worker w's process ended. The counts come from testDone, test
+// by test; the executor's per-process figures are not used.
+func (p *progress) end(w, _, _ int, _ time.Duration) {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	delete(p.running, w)
-	p.done += done
-	p.failed += failed
-	p.finished += estimate
 	p.mu.Unlock()
 }
 
@@ -135,8 +195,12 @@ func (p *progress) line() string {
 	if p.failed > 0 {
 		fmt.Fprintf(&b, ", %d failed", p.failed)
 	}
-	if left := p.estimate - p.finished; p.estimate > 0 && left > 0 {
-		fmt.Fprintf(&b, ", ~%s left", (left / time.Duration(p.workers)).Round(time.Second))
+	if left, ok := p.left(); ok {
+		if left < time.Second {
+			b.WriteString(", <1s left")
+		} else {
+			fmt.Fprintf(&b, ", ~%s left", left.Round(time.Second))
+		}
 	}
 	ws := make([]int, 0, len(p.running))
 	for w := range p.running {
@@ -147,6 +211,25 @@ func (p *progress) line() string {
 		fmt.Fprintf(&b, " | gw%d %s", w, p.running[w])
 	}
 	return b.String()
+}
+
+// left estimates the time left; false when there is nothing to go on yet
+// or nothing left.
+func (p *progress) left() (time.Duration, bool) {
+	if p.done >= p.total {
+		return 0, false
+	}
+	if p.known && p.histWork > 0 {
+		left := (p.histWork - p.finished) / time.Duration(p.workers)
+		return max(left, 0), true
+	}
+	// A first run: the plan's tests left at the pace of those done, which
+	// already reflects how many run at once.
+	if p.done == 0 || p.firstRun.IsZero() {
+		return 0, false
+	}
+	spent := p.now().Sub(p.firstRun)
+	return time.Duration(float64(spent) * float64(p.total-p.done) / float64(p.done)), true
 }
 
 func (p *progress) drawLocked() {

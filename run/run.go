@@ -65,6 +65,7 @@ type testRun struct {
 	stats       Stats
 	started     time.Time
 	busy        map[int]*workerUse    // per worker slot
+	tally       testTally             // tests per worker, from the events (output.go)
 	cross       map[string]*crossOnce // "pkg goos/goarch" -> its cross-built binary
 	failedTests int                   // top-level test failures so far, for --maxfail
 }

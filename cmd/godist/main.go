@@ -7,6 +7,9 @@
 //	godist exec [--tx SPEC]... FILE.go|-
 //	godist merge [-json|--format NAME] FILE...  combine CI shards' -json streams
 //
+//	godist version                      module version, VCS revision, Go version, platform
+//	godist help [COMMAND]               this help, or a command's
+//
 // Run `godist help` for the flags.
 package main
 
@@ -30,6 +33,13 @@ func main() {
 
 // command is godist's whole command line; it returns the exit status.
 func command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 1 && isHelpFlag(args[1]) && args[0] != "help" {
+		for _, c := range subcommands {
+			if c.name == args[0] {
+				return runHelp(args[:1], stdout, stderr) // `godist merge -h`: help asked for, status 0
+			}
+		}
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "worker":
@@ -40,11 +50,17 @@ func command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runExec(args[1:], stdin, stdout, stderr)
 		case "merge":
 			return runMerge(args[1:], stdout, stderr)
-		case "help", "-h", "-help", "--help":
+		case "help":
+			return runHelp(args[1:], stdout, stderr)
+		case "-h", "-help", "--help":
 			fmt.Fprint(stdout, usageText)
 			return 0
 		case "version", "--version":
-			fmt.Fprintf(stdout, "godist %s\n", gateway.Version)
+			if len(args) > 1 {
+				fmt.Fprintf(stderr, "usage: godist version\ngodist version: unexpected arguments %q\n", args[1:])
+				return 2
+			}
+			fmt.Fprint(stdout, versionText())
 			return 0
 		}
 	}
@@ -56,6 +72,8 @@ const usageText = `usage: godist [godist flags] [build/test flags] [packages] [-
        godist socketserver [--listen ADDR] [--token-file F | --insecure-no-auth] [--tls-cert F --tls-key F]
        godist exec [--tx SPEC]... FILE.go|-
        godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] FILE...
+       godist version
+       godist help [COMMAND]
 
 godist runs go test distributed over workers: same packages, flags, output
 and exit status as go test.
