@@ -13,9 +13,10 @@ test:
 	$(GO) test -race -timeout 14m $(PKGS)
 	$(MAKE) selftest
 
-# godist runs its own test suite, distributed.
+# godist runs its own test suite, distributed. -timeout budgets a package's
+# test binary, as under go test: cmd/godist's end-to-end tests take minutes.
 selftest:
-	$(GO) run ./cmd/godist $(PKGS)
+	$(GO) run ./cmd/godist -timeout 20m $(PKGS)
 
 # The quick loop: slow end-to-end cases skipped.
 test-short:

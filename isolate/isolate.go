@@ -185,7 +185,13 @@ func Wrap(argv, env []string, sys *syscall.SysProcAttr, opts Options) (*Wrapped,
 			root = os.TempDir()
 		}
 		dir, err := os.MkdirTemp(root, "godist-isolate-")
+		if err == nil {
+			// Like /tmp, which it stands in for: tests hand files in it
+			// to other users (a server run as nobody, say).
+			err = os.Chmod(dir, 0o1777)
+		}
 		if err != nil {
+			os.Remove(dir)
 			return nil, fmt.Errorf("isolate: wrap: %w", err)
 		}
 		w.TempDir = dir
