@@ -582,7 +582,20 @@ func (r *testRun) loadHistory() {
 		}
 	}
 	h, err := scheduler.LoadHistory(path)
-	if err != nil {
+	var bad *scheduler.BadHistoryError
+	switch {
+	case errors.As(err, &bad):
+		// Bad state never stops a run: keep the file for a look, go on
+		// with what could be used of it.
+		what := "going on without it"
+		if bad.Partial {
+			what = "going on with the rest"
+		}
+		if aside, aerr := bad.SetAside(); aerr == nil {
+			what += "; the file is kept as " + aside
+		}
+		fmt.Fprintf(r.stderr, "godist: duration %v: %s\n", bad, what)
+	case err != nil:
 		fmt.Fprintf(r.stderr, "godist: ignoring duration history: %v\n", err)
 		h = scheduler.NewHistory(path)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -152,20 +153,57 @@ func NewHistory(path string) *History {
 }
 
 // LoadHistory reads the history at path. A missing file, or one of another
-// format version, gives an empty history; a file that does not parse is an
-// error (the caller may go on with NewHistory).
+// format version, gives an empty history. A file that godist cannot use —
+// not a regular file (a FIFO would block the run), not JSON, or with
+// entries that make no sense (null, negative) — gives a *BadHistoryError
+// along with what could be kept of it: the caller reports it, may set the
+// file aside (SetAside), and goes on.
 func LoadHistory(path string) (*History, error) {
 	h := NewHistory(path)
 	f, err := readHistoryFile(path)
-	if err != nil {
-		return h, err
+	if f != nil {
+		h.pkgs = f.Packages
 	}
-	h.pkgs = f.Packages
-	return h, nil
+	return h, err
+}
+
+// BadHistoryError is a history file that could not be used as it is.
+type BadHistoryError struct {
+	Path string
+	Err  error
+	// Partial: some entries were dropped and the rest was kept.
+	Partial bool
+}
+
+func (e *BadHistoryError) Error() string {
+	return fmt.Sprintf("history %s: %v", e.Path, e.Err)
+}
+
+func (e *BadHistoryError) Unwrap() error { return e.Err }
+
+// SetAside renames the bad history file to a name of its own next to it
+// (PATH.bad-TIMESTAMP), so that the next Save starts a good one and the
+// bad one stays for a look. It returns the new name.
+func (e *BadHistoryError) SetAside() (string, error) {
+	aside := fmt.Sprintf("%s.bad-%s", e.Path, time.Now().UTC().Format("20060102T150405"))
+	if err := os.Rename(e.Path, aside); err != nil {
+		return "", fmt.Errorf("scheduler: set aside history: %w", err)
+	}
+	return aside, nil
 }
 
 func readHistoryFile(path string) (*historyFile, error) {
 	f := &historyFile{Version: historyVersion, Packages: map[string]*PackageHistory{}}
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return f, fmt.Errorf("scheduler: load history: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return f, &BadHistoryError{Path: path, Err: fmt.Errorf("not a regular file but %s", fileKind(st.Mode()))}
+	}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return f, nil
@@ -175,13 +213,75 @@ func readHistoryFile(path string) (*historyFile, error) {
 	}
 	var disk historyFile
 	if err := json.Unmarshal(b, &disk); err != nil {
-		return f, fmt.Errorf("scheduler: load history %q: %w", path, err)
+		return f, &BadHistoryError{Path: path, Err: err}
 	}
 	if disk.Version != historyVersion || disk.Packages == nil {
 		return f, nil
 	}
+	if bad := disk.sanitize(); len(bad) > 0 {
+		more := ""
+		if len(bad) > 5 {
+			more = fmt.Sprintf(" and %d more", len(bad)-5)
+			bad = bad[:5]
+		}
+		return &disk, &BadHistoryError{Path: path, Partial: true,
+			Err: fmt.Errorf("dropped bad entries: %s%s", strings.Join(bad, ", "), more)}
+	}
 	return &disk, nil
 }
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file (" + m.Type().String() + ")"
+}
+
+// sanitize drops the entries of f that would mislead or crash a run —
+// null packages, tests and subtests, negative durations and counts — and
+// names them.
+func (f *historyFile) sanitize() (bad []string) {
+	for _, pkg := range slices.Sorted(maps.Keys(f.Packages)) {
+		ph := f.Packages[pkg]
+		if ph == nil {
+			delete(f.Packages, pkg)
+			bad = append(bad, pkg+": null")
+			continue
+		}
+		if !ph.Startup.valid() {
+			ph.Startup = Stat{}
+			bad = append(bad, pkg+": startup")
+		}
+		if ph.Whole != nil && ph.Whole.CleanRuns < 0 {
+			ph.Whole = nil
+			bad = append(bad, pkg+": whole")
+		}
+		bad = append(bad, sanitizeTests(pkg+".", ph.Tests)...)
+	}
+	return bad
+}
+
+func sanitizeTests(prefix string, tests map[string]*TestHistory) (bad []string) {
+	for _, name := range slices.Sorted(maps.Keys(tests)) {
+		th := tests[name]
+		if th == nil || !th.valid() {
+			delete(tests, name)
+			bad = append(bad, prefix+name)
+			continue
+		}
+		bad = append(bad, sanitizeTests(prefix+name+"/", th.Subtests)...)
+	}
+	return bad
+}
+
+func (s Stat) valid() bool { return s.N >= 0 && s.EWMA >= 0 && s.Last >= 0 }
 
 // TestResult is one finished test as the collector saw it: its full name
 // ("TestA" or "TestA/sub/x") and Elapsed from its pass/fail/skip event.
@@ -350,11 +450,9 @@ func (h *History) Save() error {
 	}
 	defer unlock()
 
-	disk, err := readHistoryFile(h.path)
-	if err != nil {
-		// Unreadable file: start over rather than never saving again.
-		disk = &historyFile{Version: historyVersion, Packages: map[string]*PackageHistory{}}
-	}
+	// A file that cannot be read gives what could be kept of it (nothing,
+	// or its good entries): start from that rather than never save again.
+	disk, _ := readHistoryFile(h.path)
 	// Hold h.mu to the end so that no Record slips between writing and
 	// clearing the dirty set.
 	h.mu.Lock()

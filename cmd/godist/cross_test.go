@@ -15,6 +15,7 @@ import (
 // which this amd64 machine runs) gets test binaries cross-compiled for it
 // by the controller, shipped as bundles; the results equal go test's.
 func TestCrossPlatformWorker(t *testing.T) {
+	t.Parallel() // waits on deadlines or a cross build: beside TestKillTimeoutAsGoTest
 	if testing.Short() {
 		t.Skip("cross-compiles godist and the fixture for linux/386")
 	}

@@ -11,6 +11,7 @@ import (
 // Every run ends (issue 13): a test killed by --test-timeout does not keep
 // the tests after it from running, in every mode.
 func TestTestTimeoutRunsTheRest(t *testing.T) {
+	t.Parallel() // waits on deadlines or a cross build: beside TestKillTimeoutAsGoTest
 	dir := fixture(t, "crash")
 	for _, mode := range [][]string{{"-n", "1"}, {"-n", "2"}, {"--dist", "no"}} {
 		t.Run(strings.Join(mode, " "), func(t *testing.T) {
@@ -38,6 +39,7 @@ func TestTestTimeoutRunsTheRest(t *testing.T) {
 // A test that ignores SIGQUIT is killed a WaitDelay after it, reported
 // failed with its output and a reason that says so.
 func TestIgnoredQuitIsKilled(t *testing.T) {
+	t.Parallel() // waits on deadlines or a cross build: beside TestKillTimeoutAsGoTest
 	dir := fixture(t, "crash")
 	for _, mode := range [][]string{{"-n", "1"}, {"--dist", "no"}} {
 		t.Run(strings.Join(mode, " "), func(t *testing.T) {
@@ -62,6 +64,7 @@ func TestIgnoredQuitIsKilled(t *testing.T) {
 // after its WaitDelay; so does godist, in the same words, locally and on
 // workers.
 func TestIOIncompleteAsGoTest(t *testing.T) {
+	t.Parallel() // waits on deadlines or a cross build: beside TestKillTimeoutAsGoTest
 	dir := fixture(t, "crash")
 	// With -timeout 5s go test's WaitDelay is 5s (d/10, at least 5s); the
 	// child holds stdout for 20s.

@@ -339,3 +339,63 @@ func TestGotestsumRerunFails(t *testing.T) {
 		t.Errorf("gotestsum did not rerun through godist:\n%s", got.stdout)
 	}
 }
+
+// Bad local state never stops a run: a history file with a null test
+// entry, one that is not JSON, and a FIFO in its place are each reported,
+// kept aside for a look, and the run gives go test's outcome; the next run
+// is quiet.
+func TestBadHistoryIsSetAside(t *testing.T) {
+	dir := fixture(t, "basic")
+	want := runIn(t, dir, nil, "go", "test", "-json", "-count=1", "./many/")
+	first := filepath.Join(t.TempDir(), "good.json")
+	runIn(t, dir, nil, godist(t), "--history", first, "-count=1", "--dist", "load", "-n", "2", "./many/")
+	good, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		Packages map[string]struct {
+			Tests map[string]json.RawMessage `json:"tests"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(good, &h); err != nil {
+		t.Fatal(err)
+	}
+	var pkg, test string
+	for p, ph := range h.Packages {
+		for name := range ph.Tests {
+			pkg, test = p, name
+		}
+	}
+	nullEntry := bytes.Replace(good, []byte(`"`+test+`":{`), []byte(`"`+test+`":null,"x`+test+`":{`), 1)
+	if bytes.Equal(nullEntry, good) {
+		t.Fatalf("no entry for %s %s in %s", pkg, test, good)
+	}
+	cases := map[string]func(path string) error{
+		"null entry": func(path string) error { return os.WriteFile(path, nullEntry, 0o644) },
+		"not JSON":   func(path string) error { return os.WriteFile(path, []byte(`{"version":1,`), 0o644) },
+		"FIFO":       func(path string) error { return syscall.Mkfifo(path, 0o644) },
+	}
+	for name, make := range cases {
+		t.Run(name, func(t *testing.T) {
+			tmp := t.TempDir()
+			path := filepath.Join(tmp, "history.json")
+			if err := make(path); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"--history", path, "-count=1", "--dist", "load", "-n", "2", "-json", "./many/"}
+			got := runIn(t, dir, nil, godist(t), args...)
+			if got.code != want.code || !strings.Contains(got.stderr, "history "+path) || !strings.Contains(got.stderr, "kept as "+path+".bad-") {
+				t.Fatalf("exit %d (want %d); stderr:\n%s", got.code, want.code, got.stderr)
+			}
+			diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
+			if aside, _ := filepath.Glob(path + ".bad-*"); len(aside) != 1 {
+				t.Errorf("set aside: %v, want one file", aside)
+			}
+			again := runIn(t, dir, nil, godist(t), args...)
+			if again.code != want.code || strings.Contains(again.stderr, "history") {
+				t.Errorf("second run: exit %d; stderr:\n%s", again.code, again.stderr)
+			}
+		})
+	}
+}
