@@ -87,11 +87,12 @@ func (s *Session) keepaliveLoop() {
 	ka := s.cfg.Keepalive
 	// Checking four times per Interval (or Timeout) keeps the timeout's
 	// lateness under a quarter of it at a negligible cost.
-	t := time.NewTicker(max(min(ka.Interval, ka.Timeout)/4, time.Millisecond))
+	tick := max(min(ka.Interval, ka.Timeout)/4, time.Millisecond)
+	t := time.NewTicker(tick)
 	defer t.Stop()
 	start := time.Now()
 	seen := s.received.Load()
-	quietSince := start
+	quietSince, lastTick := start, start
 	var lastPing time.Time
 	pings := 0
 	for {
@@ -101,7 +102,12 @@ func (s *Session) keepaliveLoop() {
 		case <-t.C:
 		}
 		now := time.Now()
-		if n := s.received.Load(); n != seen {
+		stalled := now.Sub(lastTick) > 3*tick
+		lastTick = now
+		if n := s.received.Load(); n != seen || stalled {
+			// A tick this late means this process was not running
+			// (stopped with ^Z, a suspended machine): what the peer sent
+			// meanwhile may wait unread, so it gets a fresh Timeout.
 			seen, quietSince, pings = n, now, 0
 			continue
 		}
