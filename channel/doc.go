@@ -15,6 +15,10 @@
 // block while conn takes no more bytes (only Close ends such a write). A
 // channel's callback goroutine (one per channel, started by SetCallback or
 // Subscribe) runs its callbacks serially and ends after the channel's end.
+// With Config.Keepalive on (and a peer that answers pings), a third
+// goroutine pings a quiet peer and fails the session with a
+// *KeepaliveError when nothing arrives for the timeout; the reader
+// answers the peer's pings.
 // Session.Close stops the session at once: it marks it ended, closes conn,
 // fails every blocked operation and waits for all those goroutines.
 // Session.Shutdown first waits until queued frames are written. Always
@@ -64,7 +68,8 @@
 // our values, and both sides half-closed means closed. Errors tell who
 // ended things: ErrClosed (we closed), io.EOF (the peer closed cleanly),
 // *RemoteError (the peer's CloseWithError), and for the session io.EOF /
-// io.ErrUnexpectedEOF (peer gone), *ProtocolError (bad bytes) or
+// io.ErrUnexpectedEOF (peer gone), *ProtocolError (bad bytes),
+// *KeepaliveError (the peer went silent: frozen, or the link dropped) or
 // *LimitError (the peer made us hold more than a Config limit allows:
 // channels, requests, bindings, buffered values, frames to write). A channel
 // operation failing because the session ended returns an error matching

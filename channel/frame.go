@@ -33,6 +33,7 @@ const (
 	typeCloseError   byte = 0x06
 	typeLastMessage  byte = 0x07
 	typeWindowUpdate byte = 0x08
+	typePing         byte = 0x09 // keepalive.go
 )
 
 // Frame flags.
@@ -40,18 +41,20 @@ const (
 	flagMore   byte = 0x01 // OPEN, DATA: the value continues in the next frame of this channel
 	flagAbort  byte = 0x02 // DATA: discard the partial value (sender failed mid-value)
 	flagInline byte = 0x04 // OPEN: channel made by NewChannel, not delivered to Accept
+	flagAck    byte = 0x01 // PING: the answer to a ping
 )
 
 var typeNames = [...]string{
 	typeHello: "HELLO", typeOpen: "OPEN", typeData: "DATA", typeSet: "SET",
 	typeClose: "CLOSE", typeCloseError: "CLOSE_ERROR", typeLastMessage: "LAST_MESSAGE",
-	typeWindowUpdate: "WINDOW_UPDATE",
+	typeWindowUpdate: "WINDOW_UPDATE", typePing: "PING",
 }
 
 // allowedFlags per frame type; other bits set are a protocol error.
 var allowedFlags = [...]byte{
 	typeHello: 0, typeOpen: flagMore | flagInline, typeData: flagMore | flagAbort, typeSet: 0,
 	typeClose: 0, typeCloseError: 0, typeLastMessage: 0, typeWindowUpdate: 0,
+	typePing: flagAck,
 }
 
 func typeName(t byte) string {
@@ -111,6 +114,7 @@ type frameReader struct {
 const readBufSize = 16 << 10
 
 func newFrameReader(r io.Reader, maxFrame int) *frameReader {
+	// r may be a countingReader (keepalive.go): both paths read through it.
 	return &frameReader{r: bufio.NewReaderSize(r, readBufSize), conn: r, maxFrame: maxFrame}
 }
 

@@ -151,6 +151,7 @@ func (s *Session) handshake() error {
 	// blocked sender is always unblocked by the receiver's grants.
 	s.chunk = min(s.peerMaxFrame, s.peerWindow/2)
 	s.peerHello = m["hello"]
+	s.peerPings, _ = m["ping"].(bool)
 	close(s.ready)
 	return nil
 }
@@ -158,6 +159,9 @@ func (s *Session) handshake() error {
 // dispatch applies one frame. It runs on the reader goroutine; decoding
 // happens before s.mu is taken (decoding channel values takes s.mu).
 func (s *Session) dispatch(f frame) error {
+	if f.typ == typePing {
+		return s.pingFrame(f)
+	}
 	if f.id == 0 {
 		return protoErrorf("%s frame for channel 0", typeName(f.typ))
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 )
 
 // Config configures one side of a session.
@@ -24,6 +25,11 @@ type Config struct {
 	MaxSetBytes   int // bytes of SET bindings from the peer held
 	MaxBuffered   int // bytes of DATA received and not yet consumed, over all channels
 	MaxWriteQueue int // bytes of frames waiting to be written
+
+	// Keepalive pings a quiet peer and fails the session with a
+	// *KeepaliveError when nothing arrives for its Timeout (keepalive.go);
+	// the zero value is off.
+	Keepalive Keepalive
 }
 
 // Defaults and bounds for Config.
@@ -39,6 +45,8 @@ type Session struct {
 	cfg       Config
 	fr        *frameReader
 	peerHello any
+	peerPings bool          // the peer's HELLO says it answers PING
+	received  atomic.Uint64 // bytes read from conn (keepalive.go)
 	// peer limits, set by the handshake before ready is closed
 	peerWindow, peerMaxFrame int
 	chunk                    int // max DATA payload we send per frame
@@ -84,10 +92,10 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 	cfg.Window = max(cfg.Window, MinMaxFrame)
 	cfg.MaxFrame = max(cfg.MaxFrame, MinMaxFrame)
 	cfg.setLimitDefaults()
+	cfg.Keepalive = cfg.Keepalive.withDefaults()
 	s := &Session{
 		conn:       conn,
 		cfg:        cfg,
-		fr:         newFrameReader(conn, cfg.MaxFrame),
 		ready:      make(chan struct{}),
 		done:       make(chan struct{}),
 		wqWake:     make(chan struct{}, 1),
@@ -97,11 +105,13 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 		smallBufs:  make(chan []byte, 64),
 		nextID:     2,
 	}
+	s.fr = newFrameReader(countingReader{conn, &s.received}, cfg.MaxFrame)
 	if cfg.Initiator {
 		s.nextID = 1
 	}
 	hello, err := marshal(s, map[string]any{
 		"window": uint64(cfg.Window), "maxframe": uint64(cfg.MaxFrame), "hello": cfg.Hello,
+		"ping": true,
 	})
 	if err != nil {
 		conn.Close()
@@ -122,6 +132,7 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 	go s.readLoop()
 	select {
 	case <-s.ready:
+		s.startKeepalive()
 		return s, nil
 	case <-s.done:
 		select {
@@ -140,6 +151,22 @@ func NewSession(ctx context.Context, conn io.ReadWriteCloser, cfg Config) (*Sess
 		return nil, err
 	}
 	return nil, fmt.Errorf("channel: handshake: %w", err)
+}
+
+// startKeepalive starts keepaliveLoop when the config asks for it and
+// the peer answers pings. s.wg is still held by the reader, so Close
+// cannot be waiting on it yet.
+func (s *Session) startKeepalive() {
+	if !s.cfg.Keepalive.On() || !s.peerPings {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return
+	}
+	s.wg.Add(1)
+	go s.keepaliveLoop()
 }
 
 // Close ends the session at once: every channel is closed, blocked
@@ -191,7 +218,8 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 // Err tells why the session ended: ErrClosed (Close was called), io.EOF
 // (the peer closed the stream at a frame boundary), an error matching
 // io.ErrUnexpectedEOF (stream cut mid-frame, or a read/write failure),
-// *ProtocolError, *VersionError. nil while the session is alive.
+// *ProtocolError, *VersionError, *LimitError, *KeepaliveError (the peer
+// went quiet, see Keepalive). nil while the session is alive.
 func (s *Session) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

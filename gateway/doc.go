@@ -16,6 +16,19 @@
 // and exits them with one bounded context; MultiChannel is one execution on
 // each, with a merged ReceiveQueue fed by channel callbacks.
 //
+// # Liveness
+//
+// Sessions keep alive (channel.Keepalive): the controller pings a quiet
+// worker (Options.Keepalive, DefaultKeepalive: every 5 s, lost after 15 s
+// of silence), the worker a quiet controller (ServeOptions.Keepalive,
+// DefaultWorkerKeepalive: lost after 60 s). A frozen worker (SIGSTOP) or a
+// dropped link, which end no stream, so end the gateway: Err and every
+// blocked operation give a *channel.KeepaliveError, and a process
+// gateway's worker is killed and reaped (one more goroutine per process
+// gateway, watching the session; Exit and Close wait for it). A worker
+// whose controller went silent ends the connection: a stdio worker exits,
+// a socket server logs it and drops only that connection.
+//
 // # ssh gateways
 //
 // ssh=[USER@]HOST[:PORT] runs the system ssh client (`ssh -T -o

@@ -43,6 +43,39 @@ type Options struct {
 	// together may call it at once, for the same platform; ctx is Open's.
 	// The answer is remembered per host for the life of the process.
 	WorkerFor func(ctx context.Context, goos, goarch string) (path string, err error)
+	// Keepalive is the controller's side of the session's keepalive
+	// (channel.Keepalive): a worker that sends nothing, not even an
+	// answer to a ping, for Keepalive.Timeout is lost: the gateway ends
+	// with a *channel.KeepaliveError, and a worker process is killed and
+	// reaped. The zero value means DefaultKeepalive; a negative Interval
+	// turns it off.
+	Keepalive channel.Keepalive
+}
+
+// DefaultKeepalive is the controller's keepalive when Options.Keepalive is
+// zero: a frozen worker (SIGSTOP) or a dropped link is noticed after 15 s
+// of silence, instead of never (or after the kernel's TCP retransmission
+// timeout, minutes).
+var DefaultKeepalive = channel.Keepalive{Interval: 5 * time.Second, Timeout: 15 * time.Second}
+
+// DefaultWorkerKeepalive is the worker's keepalive when
+// ServeOptions.Keepalive is zero: a worker whose controller went silent
+// for a minute (its host vanished, the link dropped, or it was stopped)
+// ends the connection; a stdio worker then exits. Longer than the
+// controller's, so that the controller notices first and a stopped
+// controller (^Z) has a while to come back.
+var DefaultWorkerKeepalive = channel.Keepalive{Interval: 20 * time.Second, Timeout: 60 * time.Second}
+
+// keepalive resolves a keepalive option: zero means def, a negative
+// Interval off.
+func keepalive(k, def channel.Keepalive) channel.Keepalive {
+	switch {
+	case k.Interval < 0:
+		return channel.Keepalive{}
+	case k.Interval == 0:
+		return def
+	}
+	return k
 }
 
 // DefaultOptions are used by Open and NewGroup; cmd/godist may change them
@@ -64,7 +97,10 @@ type Gateway struct {
 	kill     context.CancelFunc // cancels the command's context: Cmd.Cancel kills it
 	procDone chan struct{}      // closed after cmd.Wait returned
 	procErr  error              // cmd.Wait's result, valid after procDone
-	shipped  int64              // ssh: bytes of worker binary copied at Open
+	// watchDone is closed when watchSession returned (process gateways
+	// with a session only).
+	watchDone chan struct{}
+	shipped   int64 // ssh: bytes of worker binary copied at Open
 
 	mu       sync.Mutex
 	closeErr error // why it ended, as told by Err; set by Exit/Close
@@ -103,7 +139,7 @@ func OpenWith(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
 		if err != nil {
 			return nil, err
 		}
-		return OpenConn(ctx, spec, conn)
+		return openConn(ctx, spec, conn, opts)
 	case KindSSH:
 		return openSSH(ctx, spec, opts)
 	}
@@ -147,10 +183,15 @@ func hungUp(err error) bool {
 }
 
 // OpenConn makes a gateway over an established connection to a worker
-// (whose side runs Serve). It owns conn from then on.
+// (whose side runs Serve), with DefaultOptions' Keepalive. It owns conn
+// from then on.
 func OpenConn(ctx context.Context, spec Spec, conn io.ReadWriteCloser) (*Gateway, error) {
+	return openConn(ctx, spec, conn, DefaultOptions)
+}
+
+func openConn(ctx context.Context, spec Spec, conn io.ReadWriteCloser, opts Options) (*Gateway, error) {
 	g := &Gateway{id: spec.ID, spec: spec}
-	if err := g.start(ctx, conn); err != nil {
+	if err := g.start(ctx, conn, opts); err != nil {
 		return nil, err
 	}
 	return g, nil
@@ -170,7 +211,7 @@ func openProcess(ctx context.Context, spec Spec, argv []string, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := g.start(ctx, conn); err != nil {
+	if err := g.start(ctx, conn, opts); err != nil {
 		if perr := g.abort(); perr != nil {
 			err = fmt.Errorf("%w (worker: %v)", err, perr)
 		}
@@ -233,6 +274,7 @@ func startProcess(spec Spec, argv []string, opts Options) (*Gateway, pipeConn, e
 func (g *Gateway) abort() error {
 	g.kill()
 	<-g.procDone
+	g.waitWatch()
 	return g.procErr
 }
 
@@ -247,6 +289,28 @@ func (g *Gateway) reap() {
 	}
 }
 
+// watchSession kills a process gateway's worker when the session fails
+// its keepalive: a frozen worker would otherwise live on (and hold its
+// test process) until the run's end. The reaper then reaps it. It returns
+// when the session or the process ended.
+func (g *Gateway) watchSession() {
+	defer close(g.watchDone)
+	select {
+	case <-g.sess.Done():
+	case <-g.procDone:
+		return
+	}
+	if errors.As(g.sess.Err(), new(*channel.KeepaliveError)) {
+		g.kill()
+	}
+}
+
+func (g *Gateway) waitWatch() {
+	if g.watchDone != nil {
+		<-g.watchDone
+	}
+}
+
 func (g *Gateway) session() *channel.Session {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -254,11 +318,12 @@ func (g *Gateway) session() *channel.Session {
 }
 
 // start does the handshake and applies the spec's keys.
-func (g *Gateway) start(ctx context.Context, conn io.ReadWriteCloser) error {
+func (g *Gateway) start(ctx context.Context, conn io.ReadWriteCloser, opts Options) error {
 	fail := func(err error) error {
 		return fmt.Errorf("gateway %s: open %s: %w", g.id, g.spec.Raw, err)
 	}
-	sess, err := channel.NewSession(ctx, conn, channel.Config{Initiator: true, Hello: hello("controller")})
+	cfg := channel.Config{Initiator: true, Hello: hello("controller"), Keepalive: keepalive(opts.Keepalive, DefaultKeepalive)}
+	sess, err := channel.NewSession(ctx, conn, cfg)
 	if err != nil {
 		conn.Close()
 		return fail(fmt.Errorf("handshake: %w", err))
@@ -276,6 +341,8 @@ func (g *Gateway) start(ctx context.Context, conn io.ReadWriteCloser) error {
 			sess.Close()
 		default:
 		}
+		g.watchDone = make(chan struct{})
+		go g.watchSession() // owned by g: Exit, Close and abort wait for it
 	}
 	if g.id != "" || g.spec.Chdir != "" || len(g.spec.Env) > 0 || g.spec.Nice != 0 {
 		setup := SetupRequest{ID: g.id, Chdir: g.spec.Chdir, Env: g.spec.Env, Nice: g.spec.Nice}
@@ -406,7 +473,9 @@ func (g *Gateway) Done() <-chan struct{} {
 }
 
 // Err says why the gateway ended: nil after a clean Exit, ErrClosed after
-// Close, otherwise the session's or process's error.
+// Close, otherwise the session's or process's error; a worker lost to the
+// keepalive gives the session's *channel.KeepaliveError (not the kill that
+// followed).
 func (g *Gateway) Err() error {
 	select {
 	case <-g.Done():
@@ -417,6 +486,9 @@ func (g *Gateway) Err() error {
 	defer g.mu.Unlock()
 	if g.ended {
 		return g.closeErr
+	}
+	if err := g.sess.Err(); errors.As(err, new(*channel.KeepaliveError)) {
+		return err
 	}
 	if g.procDone != nil && g.procErr != nil {
 		return g.procErr
@@ -448,6 +520,7 @@ func (g *Gateway) Exit(ctx context.Context) error {
 	select {
 	case <-g.Done():
 		g.sess.Close()
+		g.waitWatch()
 		g.setEnd(nil)
 		return nil
 	case <-ctx.Done():
@@ -468,6 +541,7 @@ func (g *Gateway) Close() error {
 	if g.cmd != nil {
 		g.kill()
 		<-g.procDone
+		g.waitWatch()
 	}
 	return nil
 }

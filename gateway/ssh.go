@@ -114,7 +114,7 @@ func openSSH(ctx context.Context, spec Spec, opts Options) (*Gateway, error) {
 	}
 	host.have.Store(true)
 	release()
-	if err := g.start(ctx, conn); err != nil {
+	if err := g.start(ctx, conn, opts); err != nil {
 		perr := g.abort()
 		if perr != nil {
 			err = fmt.Errorf("%w (ssh: %v)", err, perr)

@@ -49,7 +49,13 @@ type ServeOptions struct {
 	MaxUnauthenticated int
 	// Limits bound what each peer can make the server hold after the
 	// handshake (see channel.Config); zero fields mean channel's defaults.
+	// Its Keepalive is ignored: see Keepalive.
 	Limits channel.Config
+	// Keepalive is the worker's side of the session's keepalive: a
+	// controller silent for Keepalive.Timeout ends the connection (Serve
+	// returns a *channel.KeepaliveError). Zero means
+	// DefaultWorkerKeepalive; a negative Interval turns it off.
+	Keepalive channel.Keepalive
 }
 
 func (o ServeOptions) withDefaults() ServeOptions {
@@ -100,6 +106,7 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opts ServeOptions) erro
 	hctx, hcancel := context.WithTimeout(ctx, opts.HandshakeTimeout)
 	cfg := opts.Limits
 	cfg.Initiator, cfg.Hello = false, hello("worker")
+	cfg.Keepalive = keepalive(opts.Keepalive, DefaultWorkerKeepalive)
 	sess, err := channel.NewSession(hctx, conn, cfg)
 	hcancel()
 	if err != nil {
