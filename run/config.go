@@ -75,15 +75,18 @@ type Config struct {
 	JSONFile  string // --jsonfile: the merged JSON stream, whatever the terminal shows
 	JUnitFile string // --junitfile: JUnit XML like gotestsum's
 
-	TestTimeout      time.Duration // --test-timeout: per top-level test
-	MaxFail          int           // --maxfail: stop scheduling after this many failed tests (0: never)
-	MaxWorkerRestart int           // --max-worker-restart (-1: 4 × workers, xdist's default)
-	RerunFails       int           // --rerun-fails[=N]: rerun failed tests up to N times
-	Slowest          int           // --slowest N: list the N slowest tests at the end
-	Summary          bool          // --summary: gotestsum's summary after go test's text
-	WorkerAttr       bool          // --worker-attr: report the worker of each test (attr events)
-	ShardIndex       int           // --shard I/N: 0-based I
-	ShardCount       int           // --shard I/N: N (0: no sharding)
+	TestTimeout time.Duration // --test-timeout: per top-level test
+	// Keepalive is --keepalive: a worker silent this long (pinged every
+	// third of it) is lost. 0 means gateway.DefaultKeepalive, negative off.
+	Keepalive        time.Duration
+	MaxFail          int  // --maxfail: stop scheduling after this many failed tests (0: never)
+	MaxWorkerRestart int  // --max-worker-restart (-1: 4 × workers, xdist's default)
+	RerunFails       int  // --rerun-fails[=N]: rerun failed tests up to N times
+	Slowest          int  // --slowest N: list the N slowest tests at the end
+	Summary          bool // --summary: gotestsum's summary after go test's text
+	WorkerAttr       bool // --worker-attr: report the worker of each test (attr events)
+	ShardIndex       int  // --shard I/N: 0-based I
+	ShardCount       int  // --shard I/N: N (0: no sharding)
 }
 
 // DefaultConfig is a run with go test's defaults and godist's: a worker

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/godist/godist/channel"
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/workers"
@@ -46,6 +47,7 @@ type workerPool struct {
 	restarts int
 	limit    int
 	retired  []*gateway.Gateway // lost gateways, closed at the end
+	gwOpts   gateway.Options    // for replacements
 }
 
 // startWorkers opens the run's workers: -n N local popen gateways plus the
@@ -69,11 +71,12 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, StartTimeout(specs))
 	defer cancel()
-	group, err := gateway.NewGroup(sctx, specs)
+	group, err := gateway.NewGroupWith(sctx, specs, r.gatewayOptions())
 	if err != nil {
 		return nil, fmt.Errorf("starting workers: %w", err)
 	}
 	pool.gws = group.Gateways()
+	pool.gwOpts = r.gatewayOptions()
 	for _, gw := range pool.gws {
 		pool.specs = append(pool.specs, gw.Spec())
 		gr, err := workers.StartRemote(sctx, gw)
@@ -89,6 +92,18 @@ func (r *testRun) startWorkers(ctx context.Context) (*workerPool, error) {
 	}
 	r.noteWorkers(len(pool.runners), start)
 	return pool, nil
+}
+
+// gatewayOptions are the workers' gateway options: --keepalive.
+func (r *testRun) gatewayOptions() gateway.Options {
+	opts := gateway.DefaultOptions
+	switch k := r.opts.Keepalive; {
+	case k < 0:
+		opts.Keepalive = channel.Keepalive{Interval: -1}
+	case k > 0:
+		opts.Keepalive = channel.Keepalive{Interval: k / 3, Timeout: k}
+	}
+	return opts
 }
 
 // workerSpecs are the gateways of the run: the --tx specs, plus -n N popen
@@ -150,7 +165,7 @@ func (p *workerPool) replace(ctx context.Context, w int, why error) bool {
 	sctx, cancel := context.WithTimeout(ctx, workerStartTimeout)
 	defer cancel()
 	spec.ID = old.ID()
-	gw, err := gateway.Open(sctx, spec)
+	gw, err := gateway.OpenWith(sctx, spec, p.gwOpts)
 	var gr *workers.Remote
 	if err == nil {
 		gr, err = workers.StartRemote(sctx, gw)

@@ -207,7 +207,7 @@ func parseArgs(args []string) (*run.Config, error) {
 			}
 			o.RsyncDirs = append(o.RsyncDirs, abs)
 			continue
-		case "format", "jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart", "shard", "slowest":
+		case "format", "jsonfile", "junitfile", "test-timeout", "keepalive", "maxfail", "max-worker-restart", "shard", "slowest":
 			v, err := needValue()
 			if err != nil {
 				return nil, err
@@ -313,7 +313,7 @@ func parseArgs(args []string) (*run.Config, error) {
 
 // godistFlags are the flags of godist's own, which go test does not have.
 var godistFlags = []string{"numprocesses", "tx", "dist", "isolate", "history", "rsyncdir", "format",
-	"jsonfile", "junitfile", "test-timeout", "maxfail", "max-worker-restart", "shard", "slowest",
+	"jsonfile", "junitfile", "test-timeout", "keepalive", "maxfail", "max-worker-restart", "shard", "slowest",
 	"rerun-fails", "summary", "worker-attr", "stats"}
 
 // nearGodistFlag returns the godist flag that name misspells (at most two
@@ -378,6 +378,15 @@ func setGodist(o *run.Config, name, v string) error {
 			return usagef("godist: --test-timeout %q: want a positive duration such as 30s", v)
 		}
 		o.TestTimeout = d
+	case "keepalive":
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || (d > 0 && d < 30*time.Millisecond) {
+			return usagef("godist: --keepalive %q: want a duration such as 15s (0 turns keepalives off)", v)
+		}
+		o.Keepalive = d
+		if d == 0 {
+			o.Keepalive = -1
+		}
 	case "maxfail", "max-worker-restart", "slowest":
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {

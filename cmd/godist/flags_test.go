@@ -77,6 +77,16 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("%+v", o)
 			}
 		}},
+		{[]string{"--keepalive", "3s"}, func(t *testing.T, o *run.Config) {
+			if o.Keepalive != 3*time.Second {
+				t.Errorf("Keepalive %v, want 3s", o.Keepalive)
+			}
+		}},
+		{[]string{"--keepalive=0"}, func(t *testing.T, o *run.Config) {
+			if o.Keepalive >= 0 {
+				t.Errorf("Keepalive %v, want negative (off)", o.Keepalive)
+			}
+		}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			o, err := parseArgs(tc.args)
@@ -109,6 +119,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--format", "fancy"}, "testname"},
 		{[]string{"--format", "dots", "-json"}, "--jsonfile"},
 		{[]string{"--test-timeout", "0s"}, "positive duration"},
+		{[]string{"--keepalive", "-5s"}, `--keepalive "-5s"`},
+		{[]string{"--keepalive", "soon"}, "0 turns keepalives off"},
+		{[]string{"--keepalive=1ms"}, `--keepalive "1ms"`},
 		{[]string{"-n", "0"}, "nothing to run tests on"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

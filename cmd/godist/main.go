@@ -98,6 +98,9 @@ godist flags:
   --jsonfile FILE  also write the go test -json stream to FILE
   --junitfile FILE also write JUnit XML (gotestsum's shape) to FILE
   --test-timeout D stop a single test after D, with a goroutine dump
+  --keepalive D    take a worker that sends nothing for D (not even an
+                   answer to a ping, sent every D/3) for lost and run its
+                   tests elsewhere (default 15s; 0: never)
   --rerun-fails[=N] rerun failed tests up to N times (default 2); flaky
                    tests that pass on a rerun do not fail the run
   --maxfail N      stop scheduling after N failed tests
