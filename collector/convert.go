@@ -69,6 +69,23 @@ type ProcessConverter struct {
 // top-level test, like pytest-xdist's [gw3].
 const WorkerAttr = "godist.worker"
 
+// The attributes of a CI shard's manifest (scheduler.ShardPlan):
+// package-level "attr" events at the head of the shard's -json stream
+// (and --jsonfile), which text, formats and JUnit leave out.
+const (
+	// ShardAttr holds "I/N FINGERPRINT TOTAL" (I 1-based), on the first
+	// package of the run, which every shard of a split names.
+	ShardAttr = "godist.shard"
+	// ShardTestsAttr holds the space-separated top-level tests the shard
+	// owns in its package, on each package where it owns some.
+	ShardTestsAttr = "godist.shard.tests"
+)
+
+// IsShardManifest reports whether e is an event of a shard's manifest.
+func IsShardManifest(e Event) bool {
+	return e.Action == "attr" && e.Test == "" && (e.Key == ShardAttr || e.Key == ShardTestsAttr)
+}
+
 // workerAttrLine is the line go test -v prints for t.Attr(WorkerAttr, worker).
 func workerAttrLine(test, worker string) string {
 	return "=== ATTR  " + test + " " + WorkerAttr + " " + worker + "\n"

@@ -33,3 +33,17 @@ func isWorkerLine(e collector.Event) bool {
 		strings.HasPrefix(e.Output, "=== ATTR  "+e.Test+" "+collector.WorkerAttr+" ") &&
 		strings.HasSuffix(e.Output, "\n") && strings.Count(e.Output, "\n") == 1
 }
+
+// WithoutShardManifest returns a Renderer passing every event to r but
+// those of a CI shard's manifest (collector.IsShardManifest): they are
+// data for `godist merge`, in the -json stream only.
+func WithoutShardManifest(r Renderer) Renderer { return manifestFilter{r} }
+
+type manifestFilter struct{ Renderer }
+
+func (f manifestFilter) Event(e collector.Event) error {
+	if collector.IsShardManifest(e) {
+		return nil
+	}
+	return f.Renderer.Event(e)
+}

@@ -52,9 +52,12 @@ func Open(o Outputs, stdout, stderr io.Writer) (*Output, error) {
 	default:
 		main = NewTextOptions(stdout, stderr, TextOptions{Verbose: o.Verbose, LocalDir: o.LocalDir})
 	}
-	rs := []Renderer{out.Status, main}
+	if !o.JSON {
+		main = WithoutShardManifest(main)
+	}
+	rs := []Renderer{WithoutShardManifest(out.Status), main}
 	if o.Summary && o.Format == "" && !o.JSON {
-		rs = append(rs, WithoutWorkerLines(NewSummary(stdout, testjson.SummarizeAll)))
+		rs = append(rs, WithoutShardManifest(WithoutWorkerLines(NewSummary(stdout, testjson.SummarizeAll))))
 	}
 	if o.JSONFile != "" {
 		f, err := out.create(o.JSONFile)
@@ -68,7 +71,7 @@ func Open(o Outputs, stdout, stderr io.Writer) (*Output, error) {
 		if err == nil {
 			var j Renderer
 			if j, err = NewJUnit(f, JUnitOptions{}); err == nil {
-				rs = append(rs, WithoutWorkerLines(j))
+				rs = append(rs, WithoutShardManifest(WithoutWorkerLines(j)))
 			}
 		}
 		if err != nil {

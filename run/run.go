@@ -149,9 +149,14 @@ func (r *testRun) run(ctx context.Context) int {
 			runnable = append(runnable, pt)
 		}
 	}
+	var manifest []collector.Event
 	if o.ShardCount > 1 {
 		// Only this shard's tests; packages only where they have some.
-		runnable = scheduler.Shard(runnable, r.hist, o.ShardIndex, o.ShardCount)
+		var plan scheduler.ShardPlan
+		runnable, plan = scheduler.Shard(runnable, buildVersion(), o.ShardIndex, o.ShardCount)
+		if len(pkgs) > 0 {
+			manifest = shardManifest(pkgs[0].ImportPath, plan)
+		}
 		keep := map[string]bool{}
 		for _, pt := range runnable {
 			keep[pt.Pkg.ImportPath] = true
@@ -168,6 +173,9 @@ func (r *testRun) run(ctx context.Context) int {
 	if err := r.openOutput(pkgs, runOrder); err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitCode(err, nil)
+	}
+	for _, e := range manifest {
+		r.out.Event(e)
 	}
 	for _, p := range pkgs {
 		if noTests[p.ImportPath] {

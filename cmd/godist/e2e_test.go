@@ -415,29 +415,83 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestShardsMerge: three CI shards, merged, give go test's outcomes, each
-// test exactly once.
+// TestShardsMerge: four CI shards, two of which restored the duration
+// history and two did not (an ordinary cache miss), merged, give go
+// test's outcomes, each test exactly once; merge refuses every set that
+// is not one whole run, naming what is wrong.
 func TestShardsMerge(t *testing.T) {
 	dir := fixture(t, "basic")
 	hist := filepath.Join(t.TempDir(), "history.json")
 	args := append([]string{"-json"}, basicArgs...)
 	// Warm the history, as a CI cache would hold it.
 	runIn(t, dir, nil, godist(t), append([]string{"--history", hist}, args...)...)
-	var files []string
-	for i := 1; i <= 3; i++ {
-		got := runIn(t, dir, nil, godist(t), append([]string{"--history", hist, "--shard", fmt.Sprintf("%d/3", i)}, args...)...)
-		f := filepath.Join(t.TempDir(), fmt.Sprintf("shard%d.json", i))
-		if err := os.WriteFile(f, []byte(got.stdout), 0o644); err != nil {
+	tmp := t.TempDir()
+	write := func(name, content string) string {
+		f := filepath.Join(tmp, name)
+		if err := os.WriteFile(f, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, f)
+		return f
 	}
-	merged := runIn(t, dir, nil, godist(t), append([]string{"merge", "-json"}, files...)...)
+	var files []string
+	for i := 1; i <= 4; i++ {
+		h := hist
+		if i > 2 {
+			h = filepath.Join(tmp, fmt.Sprintf("cold%d.json", i)) // this job's cache missed
+		}
+		got := runIn(t, dir, nil, godist(t), append([]string{"--history", h, "--shard", fmt.Sprintf("%d/4", i)}, args...)...)
+		files = append(files, write(fmt.Sprintf("shard%d.json", i), got.stdout))
+	}
+	// Flags after the files, as godist takes them.
+	merged := runIn(t, dir, nil, godist(t), append(append([]string{"merge"}, files...), "-json")...)
 	want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, basicArgs...)...)
 	if merged.code != want.code {
 		t.Errorf("merge exit %d, go test %d\n%s", merged.code, want.code, merged.stderr)
 	}
 	diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, merged.stdout))
+	for key, n := range terminalCounts(t, merged.stdout) {
+		if n != 1 && !strings.HasSuffix(key, " Test") { // Test is defined twice in names
+			t.Errorf("%s reported %d times", key, n)
+		}
+	}
+	if strings.Contains(merged.stdout, collector.ShardAttr) {
+		t.Errorf("the merged stream keeps the shards' manifests")
+	}
+	text := runIn(t, dir, nil, godist(t), append([]string{"merge"}, files...)...)
+	if strings.Contains(text.stdout, collector.ShardAttr) || text.code != want.code {
+		t.Errorf("merged text: exit %d, want %d; manifest shown: %v", text.code, want.code, strings.Contains(text.stdout, collector.ShardAttr))
+	}
+
+	// What merge must refuse.
+	lines := strings.SplitAfter(readFile(t, files[1]), "\n")
+	cut := write("cut.json", strings.Join(lines[:len(lines)/2], ""))
+	empty := write("empty.json", "")
+	plain := write("gotest.json", want.stdout)
+	other := runIn(t, dir, nil, godist(t), "--history", hist, "--shard", "2/4", "-json", "-run", "TestTiny", "./...")
+	otherPlan := write("other.json", other.stdout)
+	for _, tc := range []struct {
+		name  string
+		files []string
+		want  string
+	}{
+		{"missing", []string{files[0], files[1], files[3]}, "shard 3/4 is missing"},
+		{"doubled", []string{files[0], files[1], files[2], files[2], files[3]}, "shard 3/4 is given 2 times"},
+		{"only the passing", []string{files[0]}, "is missing"},
+		{"empty", append([]string{empty}, files...), "empty.json: no events"},
+		{"other plan", []string{files[0], otherPlan, files[2], files[3]}, "other.json is shard 2/4"},
+		{"mixed with go test", append([]string{plain}, files...), "gotest.json: not a godist --shard stream"},
+		{"cut short", []string{files[0], cut, files[2], files[3]}, "never ended"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := runIn(t, dir, nil, godist(t), append([]string{"merge", "-json"}, tc.files...)...)
+			if got.code != 2 || !strings.Contains(got.stderr, tc.want) {
+				t.Errorf("exit %d, want 2 with %q in stderr:\n%s", got.code, tc.want, got.stderr)
+			}
+			if got.stdout != "" {
+				t.Errorf("a refused merge printed results:\n%.300s", got.stdout)
+			}
+		})
+	}
 	bad := runIn(t, dir, nil, godist(t), "--shard", "4/3", "./pass/")
 	if bad.code != 2 || !strings.Contains(bad.stderr, "--shard") {
 		t.Errorf("--shard 4/3: exit %d, stderr %q", bad.code, bad.stderr)
@@ -547,4 +601,13 @@ func checkWorkerAttrs(t *testing.T, out string) string {
 		kept = append(kept, l)
 	}
 	return strings.Join(kept, "")
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

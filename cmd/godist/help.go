@@ -18,7 +18,7 @@ var subcommands = []struct{ name, usage, about string }{
 		"serve remote executions on TCP, to controllers that know the shared token"},
 	{"exec", "godist exec [--tx SPEC]... FILE.go|-", "remote-exec FILE.go on each gateway; stdin lines (JSON) go to every execution, what they send comes back as JSON lines"},
 	{"merge", "godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] [--history F] FILE...",
-		"combine the -json streams of CI shards (godist --shard I/N -json) into one run's report; the exit status is the combined run's"},
+		"combine the -json streams of CI shards (godist --shard I/N -json or --jsonfile) into one run's report; the exit status is the combined run's; a set that is not one whole run (a shard missing or doubled, shards of different plans, a stream cut short) is refused with status 2"},
 	{"version", "godist version", "print godist's module version, VCS revision, Go version and platform"},
 	{"help", "godist help [COMMAND]", "print the help of godist or of one of its commands"},
 }

@@ -90,8 +90,9 @@ godist flags:
   --rsyncdir DIR   ship DIR too with the test bundles of ssh and socket
                    workers (repeatable; a package's own files and testdata
                    always go)
-  --shard I/N      run part I of N, balanced by the history (CI matrices;
-                   combine the parts' -json output with godist merge)
+  --shard I/N      run part I of N (CI matrices): every job makes the same
+                   split; combine the parts' -json streams with godist merge,
+                   which refuses a set that is not one whole run
   --format NAME    gotestsum format: testname, dots, dots-v2, pkgname,
                    pkgname-and-test-fails, standard-quiet, standard-verbose,
                    github-actions, testdox

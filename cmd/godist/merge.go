@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/godist/godist/collector"
@@ -27,15 +28,29 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	jsonFile := fs.String("jsonfile", "", "also write the merged JSON stream to this file")
 	junitFile := fs.String("junitfile", "", "also write JUnit XML to this file")
 	histFile := fs.String("history", "", "record the merged run's test durations in this history file")
-	if err := fs.Parse(args); err != nil {
-		return report.ExitUsage
+	// Flags may follow the files, as on godist's own command line.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return report.ExitUsage
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			files = append(files, args[1:]...)
+			break
+		}
+		files = append(files, args[0])
+		args = args[1:]
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fmt.Fprintln(stderr, "usage: godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] FILE...")
 		return report.ExitUsage
 	}
 	var streams [][]collector.Event
-	for _, name := range fs.Args() {
+	for _, name := range files {
 		f, err := os.Open(name)
 		if err != nil {
 			fmt.Fprintf(stderr, "godist merge: %v\n", err)
@@ -48,6 +63,13 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 			return report.ExitUsage
 		}
 		streams = append(streams, events)
+	}
+	if err := scheduler.CheckShards(files, streams); err != nil {
+		fmt.Fprintf(stderr, "godist merge: %v\n", err)
+		return report.ExitUsage
+	}
+	for i, evs := range streams {
+		streams[i] = slices.DeleteFunc(evs, collector.IsShardManifest)
 	}
 	out, err := report.Open(report.Outputs{JSON: *asJSON, Format: *format, Verbose: *verbose,
 		JSONFile: *jsonFile, JUnitFile: *junitFile}, stdout, stderr)
@@ -63,7 +85,7 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 	}
 	err = errors.Join(err, out.Close())
 	if *histFile != "" {
-		err = errors.Join(err, recordHistory(*histFile, merged))
+		err = errors.Join(err, recordHistory(*histFile, merged, stderr))
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "godist merge: %v\n", err)
@@ -73,9 +95,19 @@ func runMerge(args []string, stdout, stderr io.Writer) int {
 
 // recordHistory adds the durations of a merged run to a history file, so
 // that the next sharded run splits by them.
-func recordHistory(path string, events []collector.Event) error {
+func recordHistory(path string, events []collector.Event, stderr io.Writer) error {
 	hist, err := scheduler.LoadHistory(path)
-	if err != nil {
+	var bad *scheduler.BadHistoryError
+	switch {
+	case errors.As(err, &bad):
+		// As a run does: what could be kept is kept, the bad file is set
+		// aside, and the merge records its durations anyway.
+		if aside, serr := bad.SetAside(); serr == nil {
+			fmt.Fprintf(stderr, "godist merge: duration history: %v; the file is kept as %s\n", bad, aside)
+		} else {
+			fmt.Fprintf(stderr, "godist merge: duration history: %v\n", bad)
+		}
+	case err != nil:
 		return err
 	}
 	byPkg := map[string][]collector.Event{}
