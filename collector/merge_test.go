@@ -441,7 +441,7 @@ func TestMergerAbortKeepsFinishedFailure(t *testing.T) {
 // test's stream back: nothing test2json dropped (^V markers, === NAME
 // lines) is missed, and the exit code is the one the go command printed.
 func TestRawOutputMatchesGoTest(t *testing.T) {
-	for _, pkg := range []string{"mixed", "allpass", "crash"} {
+	for _, pkg := range []string{"mixed", "allpass", "crash", "fakeframing"} {
 		t.Run(pkg, func(t *testing.T) {
 			want := goTestJSON(t, pkg, "-skip", "TestParallel")
 			var raw RawOutput
