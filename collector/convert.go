@@ -116,8 +116,10 @@ type ProcessResult struct {
 	// emitted for an abnormal end ("" for a clean one).
 	ExitCode int
 	Reason   string
-	// Failed reports a failing process: non-zero exit, a failed test or a
-	// FAIL line.
+	// Failed reports a failing process, as go test judges a test binary:
+	// a non-zero exit (or a death, or a timeout). A failed test or a FAIL
+	// line does not fail a process that exits 0 (a TestMain that ignores
+	// m.Run's result): go test prints ok for it.
 	Failed bool
 	// Started lists the top-level tests that started, in order;
 	// NotStarted the requested top-level tests that did not.
@@ -250,8 +252,9 @@ func (c *ProcessConverter) packageResultLine(text []byte) bool {
 		c.result.SawPass = true
 	case s == "FAIL" || strings.HasPrefix(s, "FAIL\t"):
 		c.endBenchmarks()
+		// Not Failed by itself: as under go test, the process's verdict
+		// is its exit status (a TestMain may print FAIL and exit 0).
 		c.result.SawFail = true
-		c.result.Failed = true
 	default:
 		return false
 	}

@@ -46,9 +46,12 @@ type Merger struct {
 	// With reruns (SetReruns), a test that failed and then passed on a
 	// rerun does not fail the package: the verdict comes from each
 	// top-level test's last outcome and from failures no test explains.
-	reruns      bool
-	lastOutcome map[string]string // top-level test -> its last pass/fail/skip
-	otherFailed bool              // a process failed with no failed test to show for it
+	reruns       bool
+	lastOutcome  map[string]string // top-level test -> its last pass/fail/skip
+	otherFailed  bool              // a process failed with no failed test to show for it
+	cleanExit    map[string]bool   // top-level test whose last failure came from a process that exited 0
+	sawFailClean bool              // a process printed FAIL and exited 0
+	testFailed   bool              // a finished process had a failed test
 
 	elapsed *time.Duration // SetElapsed's, if called
 	cached  bool           // SetCached: the summary says (cached)
@@ -94,8 +97,8 @@ func (m *Merger) failedLocked() bool {
 	if m.otherFailed {
 		return true
 	}
-	for _, o := range m.lastOutcome {
-		if o == "fail" {
+	for name, o := range m.lastOutcome {
+		if o == "fail" && !m.cleanExit[name] {
 			return true
 		}
 	}
@@ -187,6 +190,7 @@ type batch struct {
 	held        map[string][]Event // hold mode: top-level test -> its events so far
 	only        map[string]bool    // a confirm process: the top-level tests it reports; nil: all
 	heldOrder   []string           // top-level tests with held events, by first event
+	failedTop   []string           // top-level tests this batch reported failed
 }
 
 // topLevel returns the top-level test of a test name; top-level names
@@ -272,6 +276,9 @@ func (b *batch) add(e Event) {
 	if b.only != nil && e.Test != "" && !b.only[topLevel(e.Test)] {
 		return // context of a confirm run, reported before
 	}
+	if e.Action == "fail" && e.Test != "" && !strings.Contains(e.Test, "/") {
+		b.failedTop = append(b.failedTop, e.Test)
+	}
 	if b.hold(e) {
 		return
 	}
@@ -325,16 +332,34 @@ func (b *batch) finish(r *ProcessResult) {
 	}
 	m.sawPass = m.sawPass || r.SawPass
 	m.sawFail = m.sawFail || r.SawFail
+	m.sawFailClean = m.sawFailClean || (r.SawFail && !r.Failed)
+	m.testFailed = m.testFailed || b.testFailed
 	if r.Coverage != "" && !m.covForced {
 		m.coverage = r.Coverage
+	}
+	if !r.Failed {
+		// The binary exited 0 although a test failed (a TestMain that
+		// ignores m.Run's result): go test passes such a package, so
+		// these failures, while they are their tests' last word, do not
+		// fail it under reruns either.
+		for _, name := range b.failedTop {
+			if m.lastOutcome[name] == "fail" {
+				if m.cleanExit == nil {
+					m.cleanExit = map[string]bool{}
+				}
+				m.cleanExit[name] = true
+			}
+		}
 	}
 	if r.Failed {
 		m.failed = true
 		if !b.testFailed {
 			m.otherFailed = true
 		}
-		if !b.testFailed && !r.SawFail && r.Reason != "" {
-			// Nothing in the stream says why this process failed.
+		if !b.testFailed && !r.SawFail && !r.SawPass && r.Reason != "" {
+			// Nothing in the stream says why this process failed. (After
+			// its PASS line, a TestMain's exit status: go test prints
+			// the output and FAIL, no reason.)
 			m.send(Event{Action: "output", Output: r.Reason + "\n"})
 		}
 	}
@@ -399,8 +424,13 @@ func (m *Merger) Finish() string {
 		secs, elapsed = "(cached)", 0
 	}
 	if m.failedLocked() {
-		if m.sawFail {
+		switch {
+		case m.sawFail:
 			m.send(Event{Action: "output", Output: "FAIL\n"})
+		case m.sawPass && !m.testFailed:
+			// Every test passed and the binary failed after its PASS
+			// line (a TestMain's leak check): go test shows the PASS.
+			m.send(Event{Action: "output", Output: "PASS\n"})
 		}
 		if m.coverage != "" {
 			m.send(Event{Action: "output", Output: "coverage: " + m.coverage + "\n"})
@@ -414,7 +444,11 @@ func (m *Merger) Finish() string {
 			norun = " [no tests to run]"
 			m.send(Event{Action: "output", Output: noTestsLine})
 		}
-		if m.sawPass || m.finished == 0 {
+		switch {
+		case m.sawFailClean:
+			// A binary printed FAIL and exited 0: go test says ok after it.
+			m.send(Event{Action: "output", Output: "FAIL\n"})
+		case m.sawPass || m.finished == 0:
 			m.send(Event{Action: "output", Output: "PASS\n"})
 		}
 		cov := ""
@@ -541,6 +575,7 @@ func (m *Merger) emitLocked(e Event) {
 				m.lastOutcome = map[string]string{}
 			}
 			m.lastOutcome[e.Test] = e.Action
+			delete(m.cleanExit, e.Test)
 		}
 	}
 	if e.Action == "output" && e.Output != "" {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -94,6 +95,36 @@ func TestTimeoutBudgetAsGoTest(t *testing.T) {
 			}
 			if strings.Contains(got.stdout, "exited with status") {
 				t.Errorf("an invented exit-status reason:\n%s", got.stdout)
+			}
+		})
+	}
+}
+
+// A package's outcome is its test binary's exit status, as go test judges
+// it: a TestMain that ignores m.Run's result and exits 0 passes its
+// package although a test failed; one that exits 1 after every test
+// passed (a leak check) fails it. Text and outcomes as go test's, on
+// workers, in one process, without workers, and on the go test path (the
+// second run, when the history knows the suite is tiny).
+func TestTestMainExitStatusAsGoTest(t *testing.T) {
+	dir := fixture(t, "testmain")
+	want := runIn(t, dir, nil, "go", "test", "-json", "-count=1", "./...")
+	wantText := runIn(t, dir, nil, "go", "test", "-count=1", "./...")
+	if want.code != 1 || !strings.Contains(wantText.stdout, "ok  \texample.com/fixture/testmain/exitzero") {
+		t.Fatalf("go test: exit %d, want 1 with exitzero ok:\n%s", want.code, wantText.stdout)
+	}
+	hist := filepath.Join(t.TempDir(), "h.json")
+	for _, mode := range [][]string{{"-n", "2"}, {"-n", "1"}, {"--dist", "no"}, {"--history", hist}, {"--history", hist}} {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			args := append(slices.Clone(mode), "-count=1", "./...")
+			got := runGodist(t, dir, append([]string{"-json"}, args...)...)
+			if got.code != want.code {
+				t.Errorf("exit code %d, want %d\n%s", got.code, want.code, got.stderr)
+			}
+			diffOutcomes(t, outcomes(t, want.stdout), outcomes(t, got.stdout))
+			text := runGodist(t, dir, args...)
+			if g, w := durations.ReplaceAllString(text.stdout, "X"), durations.ReplaceAllString(wantText.stdout, "X"); g != w {
+				t.Errorf("text:\n%s\nwant go test's:\n%s", g, w)
 			}
 		})
 	}

@@ -1,0 +1,3 @@
+module example.com/fixture/testmain
+
+go 1.26
