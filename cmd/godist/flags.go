@@ -311,6 +311,30 @@ func parseArgs(args []string) (*run.Config, error) {
 	return o, nil
 }
 
+// goflagsTestFlags are the test flags among GOFLAGS ($GOFLAGS is a
+// space-separated list of -flag or -flag=value): go test honours them as
+// if they came first on its command line, so that the command line
+// overrides them (cmd/go/internal/test/testflag.go). Build flags there
+// need nothing: the go commands godist runs read GOFLAGS themselves.
+func goflagsTestFlags(goflags string) []string {
+	var out []string
+	for _, f := range strings.Fields(goflags) {
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if strings.HasPrefix(f, "-") && goflagsTestFlag[name] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// goflagsTestFlag are the flags go test takes from GOFLAGS and passes to
+// the test binaries (testflag.go's passFlagToTest), as far as godist has
+// them; the benchmark and profile flags it refuses anyway.
+var goflagsTestFlag = map[string]bool{
+	"count": true, "cpu": true, "failfast": true, "fullpath": true, "list": true, "parallel": true,
+	"run": true, "short": true, "shuffle": true, "skip": true, "timeout": true, "v": true,
+}
+
 // godistFlags are the flags of godist's own, which go test does not have.
 var godistFlags = []string{"numprocesses", "tx", "dist", "isolate", "history", "rsyncdir", "format",
 	"jsonfile", "junitfile", "test-timeout", "keepalive", "maxfail", "max-worker-restart", "shard", "slowest",

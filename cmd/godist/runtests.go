@@ -15,7 +15,7 @@ import (
 
 // runTests is `godist [flags] [packages]`: go test, distributed.
 func runTests(args []string, stdout, stderr io.Writer) int {
-	o, err := parseArgs(args)
+	o, err := parseArgs(append(goflagsTestFlags(os.Getenv("GOFLAGS")), args...))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return report.ExitUsage

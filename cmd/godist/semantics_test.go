@@ -129,3 +129,25 @@ func TestTestMainExitStatusAsGoTest(t *testing.T) {
 		})
 	}
 }
+
+// Test flags in GOFLAGS (-count, -run, -v) apply as under go test, and the
+// command line overrides them.
+func TestGOFLAGSTestFlags(t *testing.T) {
+	dir := fixture(t, "basic")
+	for _, tc := range []struct{ goflags, args []string }{
+		{[]string{"GOFLAGS=-count=2 -run=TestOne -v"}, []string{"./pass/"}},
+		{[]string{"GOFLAGS=-run=TestOne -v -mod=readonly"}, []string{"-count=1", "-run", "TestTwo", "-v=false", "./pass/"}},
+	} {
+		t.Run(strings.Join(append(tc.goflags, tc.args...), " "), func(t *testing.T) {
+			want := runIn(t, dir, tc.goflags, "go", append([]string{"test"}, tc.args...)...)
+			hist := filepath.Join(t.TempDir(), "h.json")
+			got := runIn(t, dir, tc.goflags, godist(t), append([]string{"--history", hist, "--worker-attr=false"}, tc.args...)...)
+			if got.code != want.code {
+				t.Errorf("exit code %d, want %d\n%s", got.code, want.code, got.stderr)
+			}
+			if g, w := durations.ReplaceAllString(got.stdout, "X"), durations.ReplaceAllString(want.stdout, "X"); g != w {
+				t.Errorf("output:\n%s\nwant go test's:\n%s", g, w)
+			}
+		})
+	}
+}
