@@ -29,8 +29,9 @@ func slowWant() map[string][]string {
 
 // checkLostToKeepalive checks a run that lost a worker to its keepalive:
 // it ended, passed, reported each test once, and said why it lost one.
-func checkLostToKeepalive(t *testing.T, cmd *exec.Cmd, done <-chan error, stdout, stderr *bytes.Buffer) {
+func checkLostToKeepalive(t *testing.T, bg *background) {
 	t.Helper()
+	cmd, done, stdout, stderr := bg.cmd, bg.done, &bg.stdout, &bg.stderr
 	select {
 	case <-done:
 	case <-time.After(90 * time.Second):
@@ -61,16 +62,9 @@ func TestFrozenWorkerIsLost(t *testing.T) {
 	}
 	t.Parallel()
 	dir := fixture(t, "basic")
-	cmd := exec.Command(godist(t), "--history", filepath.Join(t.TempDir(), "h.json"),
+	bg := startBackground(t, dir, "--history", filepath.Join(t.TempDir(), "h.json"),
 		"-json", "-n", "2", "--keepalive", "2s", "./slow/")
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, done, stderr := bg.cmd, bg.done, &bg.stderr
 
 	var frozen int
 	t.Cleanup(func() {
@@ -97,7 +91,7 @@ func TestFrozenWorkerIsLost(t *testing.T) {
 		<-done
 		t.Fatalf("no worker ran a test within 60 s\nstderr:\n%s", stderr.String())
 	}
-	checkLostToKeepalive(t, cmd, done, &stdout, &stderr)
+	checkLostToKeepalive(t, bg)
 	// The frozen worker was killed and reaped, not left stopped.
 	if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(frozen))); err == nil {
 		if stat, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(frozen), "stat")); !bytes.Contains(stat, []byte(" Z ")) {
@@ -121,16 +115,8 @@ func TestDroppedLinkIsLost(t *testing.T) {
 	p := newSilencingProxy(t, addr)
 
 	dir := fixture(t, "basic")
-	cmd := exec.Command(godist(t), "--history", filepath.Join(t.TempDir(), "h.json"),
+	bg := startBackground(t, dir, "--history", filepath.Join(t.TempDir(), "h.json"),
 		"-json", "-n", "1", "--tx", "socket="+p.addr(), "--keepalive", "2s", "./slow/")
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
 	// Go silent once the socket worker runs tests: a test's events have
 	// come back through the proxy.
 	deadline := time.Now().Add(60 * time.Second)
@@ -139,7 +125,7 @@ func TestDroppedLinkIsLost(t *testing.T) {
 	}
 	p.silence()
 	t.Logf("silenced after %d bytes down", p.downBytes())
-	checkLostToKeepalive(t, cmd, done, &stdout, &stderr)
+	checkLostToKeepalive(t, bg)
 }
 
 // silencingProxy forwards TCP connections to a server until silence: then

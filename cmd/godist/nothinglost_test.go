@@ -60,6 +60,26 @@ func processesWithEnv(env string) []string {
 	return left
 }
 
+// background is a godist run started in the background.
+type background struct {
+	cmd            *exec.Cmd
+	done           chan error // cmd.Wait's result
+	stdout, stderr bytes.Buffer
+}
+
+// startBackground starts godist with args in dir.
+func startBackground(t *testing.T, dir string, args ...string) *background {
+	t.Helper()
+	bg := &background{cmd: exec.Command(godist(t), args...), done: make(chan error, 1)}
+	bg.cmd.Dir = dir
+	bg.cmd.Stdout, bg.cmd.Stderr = &bg.stdout, &bg.stderr
+	if err := bg.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { bg.done <- bg.cmd.Wait() }()
+	return bg
+}
+
 // isWorker reports whether pid is a godist worker process.
 func isWorker(pid int) bool {
 	cmd, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
@@ -77,15 +97,8 @@ func TestChaosWorkersKilled(t *testing.T) {
 	pkgs := []string{"./many/", "./slow/", "./names/", "./pass/", "./fail/", "./skip/"}
 	want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-count=1"}, pkgs...)...)
 
-	cmd := exec.Command(godist(t), append([]string{"--history", filepath.Join(t.TempDir(), "h.json"), "-json", "-n", "3"}, pkgs...)...)
-	cmd.Dir = dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	bg := startBackground(t, dir, append([]string{"--history", filepath.Join(t.TempDir(), "h.json"), "-json", "-n", "3"}, pkgs...)...)
+	cmd, done, stdout, stderr := bg.cmd, bg.done, &bg.stdout, &bg.stderr
 	kills := 0
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 loop:
