@@ -87,6 +87,12 @@ type Config struct {
 	WorkerAttr       bool // --worker-attr: report the worker of each test (attr events)
 	ShardIndex       int  // --shard I/N: 0-based I
 	ShardCount       int  // --shard I/N: N (0: no sharding)
+	// Queue is --queue URL: this job takes its tests from the shared
+	// queue of a run on Redis (package queue). QueueLease is
+	// --queue-lease: how long a silent job keeps its units (0: the
+	// queue's default).
+	Queue      string
+	QueueLease time.Duration
 }
 
 // DefaultConfig is a run with go test's defaults and godist's: a worker

@@ -177,26 +177,14 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		}
 		return notRun, fmt.Errorf("worker gw%d: %w", w, err)
 	}
-	reason := ""
-	switch {
-	case overdue != "" && res.Signal == "killed":
-		reason = fmt.Sprintf("test %s ran longer than --test-timeout %v: it did not stop on SIGQUIT, killed %v later", overdue, r.opts.TestTimeout, req.QuitGrace)
-	case overdue != "":
-		reason = fmt.Sprintf("test %s ran longer than --test-timeout %v: stopped with a goroutine dump", overdue, r.opts.TestTimeout)
-	case res.TimedOut && res.Signal == "killed":
-		// go test's words when its kill timeout ends a binary (one that
-		// hung outside any test's -test.timeout, TestMain say).
-		reason = fmt.Sprintf("*** Test killed: ran too long (%v).", req.Deadline)
-	case res.TimedOut:
-		reason = fmt.Sprintf("*** Test killed with quit: ran too long (%v).", req.Deadline)
-	}
+	reason := r.endReason(overdue, res, req)
 	pr := conv.Finish(res.ExitCode, reason)
 	r.noteTestlog(key, testlog, req.Dir)
 	r.spendBudget(key, wall, pr.TimedOut)
 	if res.IOIncomplete {
 		// A child of the test kept its output open: go test fails the
 		// package after its WaitDelay, in these words.
-		m.Fail(fmt.Sprintf("*** Test I/O incomplete %v after exiting.\nexec: WaitDelay expired before I/O complete", req.WaitDelay))
+		m.Fail(ioIncomplete(req.WaitDelay))
 	}
 	if d, ok := watch.startup(); ok {
 		r.update(key, func(p *pkgRun) { p.startups = append(p.startups, d) })
@@ -238,6 +226,31 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	r.unitDone(key, len(notRun) > 0)
 	r.progress.end(w, len(u.Tests)-len(pr.Requeue), len(failed), u.Estimate)
 	return notRun, nil
+}
+
+// endReason explains an abnormal end of a test process that godist
+// stopped: overdue names the test --test-timeout stopped, res.TimedOut a
+// process past its kill deadline. "" for every other end.
+func (r *testRun) endReason(overdue string, res workers.Result, req workers.Request) string {
+	switch {
+	case overdue != "" && res.Signal == "killed":
+		return fmt.Sprintf("test %s ran longer than --test-timeout %v: it did not stop on SIGQUIT, killed %v later", overdue, r.opts.TestTimeout, req.QuitGrace)
+	case overdue != "":
+		return fmt.Sprintf("test %s ran longer than --test-timeout %v: stopped with a goroutine dump", overdue, r.opts.TestTimeout)
+	case res.TimedOut && res.Signal == "killed":
+		// go test's words when its kill timeout ends a binary (one that
+		// hung outside any test's -test.timeout, TestMain say).
+		return fmt.Sprintf("*** Test killed: ran too long (%v).", req.Deadline)
+	case res.TimedOut:
+		return fmt.Sprintf("*** Test killed with quit: ran too long (%v).", req.Deadline)
+	}
+	return ""
+}
+
+// ioIncomplete is go test's failure, after its WaitDelay, of a package
+// whose test process left a child holding its output open.
+func ioIncomplete(waitDelay time.Duration) string {
+	return fmt.Sprintf("*** Test I/O incomplete %v after exiting.\nexec: WaitDelay expired before I/O complete", waitDelay)
 }
 
 // The environment every test process gets, so that tests can share out

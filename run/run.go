@@ -169,6 +169,9 @@ func (r *testRun) run(ctx context.Context) int {
 		}
 		pkgs = kept
 	}
+	if o.Queue != "" {
+		return r.runQueue(ctx, pkgs, runnable, noTests)
+	}
 	r.lanes = r.makeLanes()
 	if err := r.openOutput(pkgs, runOrder); err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
@@ -412,26 +415,31 @@ func (r *testRun) built(res gotool.BuildResult) {
 		return
 	}
 	for _, ln := range r.lanes {
-		m := r.pkgs[pkg+ln.suffix].merger
-		switch {
-		case res.NoTestFiles:
-			m.NoTestFiles()
-		default:
-			failed := res.FailedBuild
-			if failed == "" {
-				failed = pkg + " [" + pkg + ".test]"
-			}
-			output := res.Output
-			if output == "" {
-				output = res.Err.Error() + "\n"
-			}
-			if res.SetupFailed {
-				m.SetupFailed(failed, output)
-			} else {
-				m.BuildFailed(failed, output)
-			}
-		}
+		reportBuild(r.pkgs[pkg+ln.suffix].merger, res)
 		r.update(pkg+ln.suffix, func(p *pkgRun) { p.waiting = false })
+	}
+}
+
+// reportBuild gives package merger m a build that made no binary: no test
+// files, or a build or setup failure in go test's words.
+func reportBuild(m *collector.Merger, res gotool.BuildResult) {
+	if res.NoTestFiles {
+		m.NoTestFiles()
+		return
+	}
+	pkg := res.Pkg.ImportPath
+	failed := res.FailedBuild
+	if failed == "" {
+		failed = pkg + " [" + pkg + ".test]"
+	}
+	output := res.Output
+	if output == "" {
+		output = res.Err.Error() + "\n"
+	}
+	if res.SetupFailed {
+		m.SetupFailed(failed, output)
+	} else {
+		m.BuildFailed(failed, output)
 	}
 }
 

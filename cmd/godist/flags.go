@@ -207,7 +207,7 @@ func parseArgs(args []string) (*run.Config, error) {
 			}
 			o.RsyncDirs = append(o.RsyncDirs, abs)
 			continue
-		case "format", "jsonfile", "junitfile", "test-timeout", "keepalive", "maxfail", "max-worker-restart", "shard", "slowest":
+		case "format", "jsonfile", "junitfile", "test-timeout", "keepalive", "maxfail", "max-worker-restart", "shard", "slowest", "queue", "queue-lease":
 			v, err := needValue()
 			if err != nil {
 				return nil, err
@@ -289,6 +289,9 @@ func parseArgs(args []string) (*run.Config, error) {
 	if o.Dist == run.DistEach && o.ShardCount > 1 {
 		return nil, usagef("godist: --dist each runs everything everywhere; it does not combine with --shard")
 	}
+	if err := checkQueue(o); err != nil {
+		return nil, err
+	}
 	if _, err := gateway.ParseSpecs(o.TxSpecs); err != nil {
 		return nil, usagef("godist: --tx: %v", err)
 	}
@@ -309,6 +312,39 @@ func parseArgs(args []string) (*run.Config, error) {
 		o.Packages = []string{"."}
 	}
 	return o, nil
+}
+
+// checkQueue refuses what --queue does not combine with: each job runs
+// what the queue hands it on local workers, and the merge is the run.
+func checkQueue(o *run.Config) error {
+	if o.Queue == "" {
+		if o.QueueLease != 0 {
+			return usagef("godist: --queue-lease needs --queue")
+		}
+		return nil
+	}
+	var with string
+	switch {
+	case o.ShardCount > 1:
+		with = "--shard (the queue splits the run itself)"
+	case o.Dist == run.DistEach:
+		with = "--dist each"
+	case len(o.TxSpecs) > 0:
+		with = "--tx (a queue job runs its units on local workers: -n N)"
+	case o.RerunFails > 0:
+		with = "--rerun-fails"
+	case o.MaxFail > 0:
+		with = "--maxfail"
+	case o.Failfast:
+		with = "-failfast"
+	case o.CoverProfile != "":
+		with = "-coverprofile"
+	case o.ListSet:
+		with = "-list"
+	default:
+		return nil
+	}
+	return usagef("godist: --queue does not combine with %s", with)
 }
 
 // goflagsTestFlags are the test flags among GOFLAGS ($GOFLAGS is a
@@ -338,7 +374,7 @@ var goflagsTestFlag = map[string]bool{
 // godistFlags are the flags of godist's own, which go test does not have.
 var godistFlags = []string{"numprocesses", "tx", "dist", "isolate", "history", "rsyncdir", "format",
 	"jsonfile", "junitfile", "test-timeout", "keepalive", "maxfail", "max-worker-restart", "shard", "slowest",
-	"rerun-fails", "summary", "worker-attr", "stats"}
+	"rerun-fails", "summary", "worker-attr", "stats", "queue", "queue-lease"}
 
 // nearGodistFlag returns the godist flag that name misspells (at most two
 // edits away, for names of four letters or more), or "": a typo of a
@@ -396,6 +432,17 @@ func setGodist(o *run.Config, name, v string) error {
 		o.ShardIndex, o.ShardCount = index-1, count
 	case "junitfile":
 		o.JUnitFile = v
+	case "queue":
+		if v == "" {
+			return usagef("godist: --queue: want a URL, redis://HOST:PORT/RUN")
+		}
+		o.Queue = v
+	case "queue-lease":
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Second {
+			return usagef("godist: --queue-lease %q: want a duration of a second or more, such as 30s", v)
+		}
+		o.QueueLease = d
 	case "test-timeout":
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {

@@ -87,6 +87,11 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("Keepalive %v, want negative (off)", o.Keepalive)
 			}
 		}},
+		{[]string{"--queue", "redis://127.0.0.1:6379/ci-42", "--queue-lease=10s", "./..."}, func(t *testing.T, o *run.Config) {
+			if o.Queue != "redis://127.0.0.1:6379/ci-42" || o.QueueLease != 10*time.Second || !slices.Equal(o.Packages, []string{"./..."}) {
+				t.Errorf("Queue %q QueueLease %v Packages %q", o.Queue, o.QueueLease, o.Packages)
+			}
+		}},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			o, err := parseArgs(tc.args)
@@ -123,6 +128,15 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--keepalive", "soon"}, "0 turns keepalives off"},
 		{[]string{"--keepalive=1ms"}, `--keepalive "1ms"`},
 		{[]string{"-n", "0"}, "nothing to run tests on"},
+		{[]string{"--queue"}, "flag --queue needs a value"},
+		{[]string{"--queue-lease", "5s"}, "--queue-lease needs --queue"},
+		{[]string{"--queue", "redis://h/r", "--queue-lease", "10ms"}, "a second or more"},
+		{[]string{"--queue", "redis://h/r", "--shard", "1/2"}, "--queue does not combine with --shard"},
+		{[]string{"--queue", "redis://h/r", "--tx", "popen"}, "--queue does not combine with --tx"},
+		{[]string{"--queue", "redis://h/r", "--rerun-fails"}, "--queue does not combine with --rerun-fails"},
+		{[]string{"--queue", "redis://h/r", "-failfast"}, "--queue does not combine with -failfast"},
+		{[]string{"--queue", "redis://h/r", "-coverprofile", "c.out"}, "--queue does not combine with -coverprofile"},
+		{[]string{"--queue", "redis://h/r", "--dist", "each"}, "--queue does not combine with --dist each"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, err := parseArgs(tc.args)

@@ -17,8 +17,8 @@ var subcommands = []struct{ name, usage, about string }{
 	{"socketserver", "godist socketserver [--listen ADDR] [--token-file F | --insecure-no-auth] [--tls-cert F --tls-key F]",
 		"serve remote executions on TCP, to controllers that know the shared token"},
 	{"exec", "godist exec [--tx SPEC]... FILE.go|-", "remote-exec FILE.go on each gateway; stdin lines (JSON) go to every execution, what they send comes back as JSON lines"},
-	{"merge", "godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] [--history F] FILE...",
-		"combine the -json streams of CI shards (godist --shard I/N -json or --jsonfile) into one run's report; the exit status is the combined run's; a set that is not one whole run (a shard missing or doubled, shards of different plans, a stream cut short) is refused with status 2"},
+	{"merge", "godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] [--history F] FILE... | --queue URL [--wait D]",
+		"combine the -json streams of CI shards (godist --shard I/N -json or --jsonfile) into one run's report; the exit status is the combined run's; a set that is not one whole run (a shard missing or doubled, shards of different plans, a stream cut short) is refused with status 2; with --queue, wait for every unit of the --queue run at URL and report them (status 1 and the missing units named if some have no result by the deadline)"},
 	{"version", "godist version", "print godist's module version, VCS revision, Go version and platform"},
 	{"help", "godist help [COMMAND]", "print the help of godist or of one of its commands"},
 }

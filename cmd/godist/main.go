@@ -71,7 +71,7 @@ const usageText = `usage: godist [godist flags] [build/test flags] [packages] [-
        godist worker
        godist socketserver [--listen ADDR] [--token-file F | --insecure-no-auth] [--tls-cert F --tls-key F]
        godist exec [--tx SPEC]... FILE.go|-
-       godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] FILE...
+       godist merge [-json|-v|--format NAME] [--jsonfile F] [--junitfile F] FILE...|--queue URL
        godist version
        godist help [COMMAND]
 
@@ -93,6 +93,12 @@ godist flags:
   --shard I/N      run part I of N (CI matrices): every job makes the same
                    split; combine the parts' -json streams with godist merge,
                    which refuses a set that is not one whole run
+  --queue URL      CI jobs share one run through Redis (redis://HOST:PORT/RUN,
+                   rediss:// for TLS, password in the URL or in
+                   $GODIST_QUEUE_PASSWORD): each job runs what the queue hands
+                   out; godist merge --queue URL reports the whole run
+  --queue-lease D  a job silent for D loses its units to the others
+                   (default 30s)
   --format NAME    gotestsum format: testname, dots, dots-v2, pkgname,
                    pkgname-and-test-fails, standard-quiet, standard-verbose,
                    github-actions, testdox
