@@ -267,6 +267,10 @@ func (j *queueJob) work(ctx context.Context) error {
 	}
 	var lost int
 	for _, err := range errs {
+		var qe *queueError
+		if errors.As(err, &qe) {
+			return err // the queue itself failed: no slot can go on
+		}
 		if err != nil {
 			lost++
 		}
@@ -286,7 +290,7 @@ func (j *queueJob) slot(ctx context.Context, w int) error {
 			return nil
 		}
 		if err != nil {
-			return err
+			return &queueError{err}
 		}
 		events, err := j.runUnit(ctx, w, l)
 		if err == nil && ctx.Err() != nil {
@@ -304,10 +308,17 @@ func (j *queueJob) slot(ctx context.Context, w int) error {
 			continue
 		}
 		if err := j.complete(ctx, l.ID, events); err != nil {
-			return err
+			return &queueError{err}
 		}
 	}
 }
+
+// queueError is a failure of the queue (Redis gone, a bad reply), not of
+// a worker.
+type queueError struct{ err error }
+
+func (e *queueError) Error() string { return e.err.Error() }
+func (e *queueError) Unwrap() error { return e.err }
 
 // complete records a unit's stream in the queue and, unless another job's
 // result came first, as this job's.
