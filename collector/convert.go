@@ -139,6 +139,9 @@ type ProcessResult struct {
 	SawPass, SawFail, SawNoTests bool
 	// Coverage is the text after "coverage: " if the process printed it.
 	Coverage string
+	// ReasonImplied: Reason only restates the exit status of a process
+	// that printed output; go test does not add it (FAIL says it).
+	ReasonImplied bool
 	// Unterminated reports output that did not end with a newline.
 	Unterminated bool
 	// TimedOut: the binary panicked at its -test.timeout (TimeoutPanic);

@@ -49,6 +49,12 @@ func (c *ProcessConverter) Finish(exitCode int, reason string) *ProcessResult {
 		c.interrupt(running, reason)
 	} else if exitCode != 0 && reason == "" && !c.timedOut {
 		reason = exitText(exitCode)
+		if exitCode > 0 {
+			reason = "exit status " + strconv.Itoa(exitCode) // go test's words
+			r.ReasonImplied = c.lastByte != 0
+		}
+		// go test ran it and printed what it prints about its end.
+		r.ReasonImplied = r.ReasonImplied || exitCode == ExitUnknown
 	}
 	if exitCode != 0 || len(running) > 0 || c.timedOut {
 		r.Reason = reason

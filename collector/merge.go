@@ -51,6 +51,7 @@ type Merger struct {
 	otherFailed  bool              // a process failed with no failed test to show for it
 	cleanExit    map[string]bool   // top-level test whose last failure came from a process that exited 0
 	sawFailClean bool              // a process printed FAIL and exited 0
+	reasons      map[string]bool   // package-level reasons said: once each (a confirm run repeats them)
 	testFailed   bool              // a finished process had a failed test
 
 	elapsed *time.Duration // SetElapsed's, if called
@@ -356,11 +357,19 @@ func (b *batch) finish(r *ProcessResult) {
 		if !b.testFailed {
 			m.otherFailed = true
 		}
-		if !b.testFailed && !r.SawFail && !r.SawPass && r.Reason != "" {
-			// Nothing in the stream says why this process failed. (After
-			// its PASS line, a TestMain's exit status: go test prints
-			// the output and FAIL, no reason.)
-			m.send(Event{Action: "output", Output: r.Reason + "\n"})
+		if !b.testFailed && !r.SawFail && !r.SawPass && r.Reason != "" && !r.ReasonImplied {
+			// Nothing in the stream says why this process failed. As go
+			// test, which adds the exit status only to a binary that
+			// printed nothing: after its own output (a TestMain's, a bad
+			// -run's message, its PASS line) FAIL says it. A kill's
+			// reason is always said.
+			if !m.reasons[r.Reason] {
+				if m.reasons == nil {
+					m.reasons = map[string]bool{}
+				}
+				m.reasons[r.Reason] = true
+				m.send(Event{Action: "output", Output: r.Reason + "\n"})
+			}
 		}
 	}
 }

@@ -252,21 +252,34 @@ func TestMergerCrashRequeue(t *testing.T) {
 }
 
 // TestMergerFailedProcessWithoutFailedTest: a process that fails with no
-// failing test says why at package level.
+// failing test is reported as go test reports it: its own output and
+// FAIL; the exit status only when it printed nothing, the signal when it
+// was killed.
 func TestMergerFailedProcessWithoutFailedTest(t *testing.T) {
-	var events []Event
-	m := NewMerger("p", fakeClock(), func(e Event) { events = append(events, e) })
-	c := m.NewProcess([]string{"TestA"}, false)
-	c.Write([]byte("init failed: no config\n"))
-	r := c.Finish(1, "")
-	if !slices.Equal(r.NotStarted, []string{"TestA"}) {
-		t.Errorf("not started %v", r.NotStarted)
-	}
-	m.Finish()
-	got := outputByTest(events)[""]
-	want := "init failed: no config\ntest binary exited with status 1\nFAIL\tp\tX\n"
-	if got != want {
-		t.Errorf("package output %q, want %q", got, want)
+	for _, tc := range []struct {
+		name   string
+		output string
+		code   int
+		want   string
+	}{
+		{"printed", "init failed: no config\n", 1, "init failed: no config\nFAIL\tp\tX\n"},
+		{"silent", "", 3, "exit status 3\nFAIL\tp\tX\n"},
+		{"killed", "init\n", -1, "init\ntest binary was killed\nFAIL\tp\tX\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var events []Event
+			m := NewMerger("p", fakeClock(), func(e Event) { events = append(events, e) })
+			c := m.NewProcess([]string{"TestA"}, false)
+			c.Write([]byte(tc.output))
+			r := c.Finish(tc.code, "")
+			if !slices.Equal(r.NotStarted, []string{"TestA"}) || !r.Failed {
+				t.Errorf("not started %v, failed %v", r.NotStarted, r.Failed)
+			}
+			m.Finish()
+			if got := outputByTest(events)[""]; got != tc.want {
+				t.Errorf("package output %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 type Outputs struct {
 	JSON     bool   // -json: the event stream on stdout
 	Format   string // --format: a gotestsum format name (FormatNames)
-	Verbose  bool   // -v (text only)
+	Verbose  bool   // -v: text as go test -v; JSON as go test -json -v (subtest headers under their parent's)
 	LocalDir bool   // go test run without package arguments prints as in local directory mode (text only)
 	Summary  bool   // --summary: gotestsum's summary after go test's text
 
@@ -35,6 +35,15 @@ type Output struct {
 	files   []*os.File
 }
 
+// newJSONOutput is the JSON stream on w, in go test -json -v's shape when
+// verbose.
+func newJSONOutput(w io.Writer, verbose bool) Renderer {
+	if verbose {
+		return newVerboseJSON(NewJSON(w))
+	}
+	return NewJSON(w)
+}
+
 // Open makes the Output for o: an unknown format is a *UsageError naming
 // it; a file that cannot be created is an error naming the file.
 func Open(o Outputs, stdout, stderr io.Writer) (*Output, error) {
@@ -42,7 +51,7 @@ func Open(o Outputs, stdout, stderr io.Writer) (*Output, error) {
 	var main Renderer
 	switch {
 	case o.JSON:
-		main = NewJSON(stdout)
+		main = newJSONOutput(stdout, o.Verbose)
 	case o.Format != "":
 		f, err := NewFormat(o.Format, stdout, stderr, FormatOptions{Summary: testjson.SummarizeAll})
 		if err != nil {
@@ -64,7 +73,7 @@ func Open(o Outputs, stdout, stderr io.Writer) (*Output, error) {
 		if err != nil {
 			return nil, errors.Join(err, Tee(rs...).Close())
 		}
-		rs = append(rs, NewJSON(f))
+		rs = append(rs, newJSONOutput(f, o.Verbose))
 	}
 	if o.JUnitFile != "" {
 		f, err := out.create(o.JUnitFile)

@@ -105,9 +105,13 @@ func (r *testRun) run(ctx context.Context) int {
 		r.stdout, r.stderr = r.progress.wrap(r.stdout), r.progress.wrap(r.stderr)
 	}
 	var err error
+	badFilter := false
 	if r.filter, err = scheduler.NewFilter(o.Run, o.Skip); err != nil {
-		fmt.Fprintf(r.stderr, "godist: %v\n", err)
-		return report.ExitUsage
+		// go test leaves a bad -run or -skip to the test binaries, which
+		// fail their packages with the testing package's message: so does
+		// godist, by running them all in one go test command.
+		badFilter = true
+		r.filter, _ = scheduler.NewFilter("", "")
 	}
 	pkgs, err := gotool.Load(ctx, gotool.LoadConfig{Patterns: o.Packages, BuildFlags: o.BuildFlags, Stderr: r.stderr})
 	if errors.Is(err, gotool.ErrNoPackages) {
@@ -143,6 +147,10 @@ func (r *testRun) run(ctx context.Context) int {
 				pt = &scheduler.PackageTests{Pkg: p}
 			}
 			pt = pt.Select(r.filter)
+			if badFilter {
+				// The binary selects nothing: it fails on the pattern.
+				pt = &scheduler.PackageTests{Pkg: p}
+			}
 			for _, f := range pt.Funcs {
 				runOrder[p.ImportPath] = append(runOrder[p.ImportPath], f.Name)
 			}
@@ -194,7 +202,7 @@ func (r *testRun) run(ctx context.Context) int {
 			return r.end(ctx.Err())
 		}
 	}
-	if r.smallSuite(runnable) {
+	if badFilter || r.smallSuite(runnable) {
 		again, err := r.runGoTest(ctx, runnable)
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(r.stderr, "godist: %v; its unreported packages run on workers\n", err)
@@ -203,9 +211,13 @@ func (r *testRun) run(ctx context.Context) int {
 			r.saveHistory()
 			return r.end(ctx.Err())
 		}
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || badFilter {
+			why := "godist: interrupted"
+			if badFilter {
+				why = "godist: go test did not report it"
+			}
 			for _, pt := range again {
-				r.notRun(pt.Pkg.ImportPath, "godist: interrupted", pt.Names())
+				r.notRun(pt.Pkg.ImportPath, why, pt.Names())
 			}
 			return r.end(ctx.Err())
 		}

@@ -331,8 +331,15 @@ func TestExitCodes(t *testing.T) {
 		{"unknown flag", []string{"./pass/", "-frobnicate"}, 1, ""},
 		{"bad -n", []string{"-n", "many", "./pass/"}, 2, `-n "many"`},
 		{"bad --dist", []string{"--dist", "sideways", "./pass/"}, 2, `--dist "sideways"`},
-		{"bad -run", []string{"-run", "(", "./pass/"}, 2, "-test.run"},
+		// go test leaves a bad pattern to the binary, which fails its
+		// package (TestBadPatternAsGoTest compares the text).
+		{"bad -run", []string{"-run", "(", "./pass/"}, 1, ""},
 		{"no such package", []string{"./nosuchdir/"}, 1, "nosuchdir"},
+		// -C DIR first: go test runs in DIR; anywhere else, or a DIR that
+		// is not there, go test's errors and statuses.
+		{"-C", []string{"-C", "pass", "."}, 0, ""},
+		{"-C not first", []string{"./pass/", "-C", "pass"}, 2, "-C flag must be first flag"},
+		{"-C no such dir", []string{"-C=nosuchdir", "."}, 1, "chdir nosuchdir"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := runGodist(t, dir, tc.args...)

@@ -138,6 +138,12 @@ func parseArgs(args []string) (*run.Config, error) {
 			return args[i], nil
 		}
 		switch name {
+		case "C":
+			v, err := needValue()
+			if err != nil {
+				return nil, err
+			}
+			return nil, usagef("godist: invalid value %q for flag -C: -C flag must be first flag on command line", v)
 		case "n", "numprocesses":
 			v, err := needValue()
 			if err != nil {

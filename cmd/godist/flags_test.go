@@ -114,6 +114,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{[]string{"--dsit", "load"}, "did you mean --dist?"},
 		{[]string{"--isloate=none"}, "did you mean --isolate?"},
 		{[]string{"-run"}, "flag -run needs a value"},
+		{[]string{"./a", "-C", "dir"}, `invalid value "dir" for flag -C: -C flag must be first flag`},
 		{[]string{"-count", "x"}, `invalid value "x" for -count`},
 		{[]string{"-timeout", "soon"}, `invalid value "soon" for -timeout`},
 		{[]string{"-v=maybe"}, `invalid boolean value "maybe" for -v`},

@@ -119,7 +119,7 @@ godist flags:
                    -v prints "=== ATTR  TestX godist.worker gw3", -json an
                    attr event, JUnit a test case property)
 
-go test flags: -run -skip -count -short -v -json -timeout -failfast -shuffle
-  -parallel -cpu -list -tags -race -cover -coverprofile -covermode -coverpkg
-  -ldflags -gcflags -mod -trimpath -vet -p -args
+go test flags: -C DIR (first) -run -skip -count -short -v -json -timeout
+  -failfast -shuffle -parallel -cpu -list -tags -race -cover -coverprofile
+  -covermode -coverpkg -ldflags -gcflags -mod -trimpath -vet -p -args
 `

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -15,6 +17,10 @@ import (
 
 // runTests is `godist [flags] [packages]`: go test, distributed.
 func runTests(args []string, stdout, stderr io.Writer) int {
+	args, code := changeDir(args, stderr)
+	if code >= 0 {
+		return code
+	}
 	o, err := parseArgs(append(goflagsTestFlags(os.Getenv("GOFLAGS")), args...))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -46,7 +52,7 @@ func runTests(args []string, stdout, stderr io.Writer) int {
 		case <-stopped:
 		}
 	}()
-	code := run.Run(ctx, o, stdout, stderr)
+	code = run.Run(ctx, o, stdout, stderr)
 	close(stopped)
 	sigWG.Wait()
 	signal.Stop(sigs)
@@ -59,4 +65,30 @@ func runTests(args []string, stdout, stderr io.Writer) int {
 		return 143
 	}
 	return code
+}
+
+// changeDir does what go test does with a first flag -C DIR: godist runs
+// in DIR. It returns the arguments after it, and an exit status when
+// that failed (-1 otherwise). -C elsewhere is parseArgs's usage error.
+func changeDir(args []string, stderr io.Writer) ([]string, int) {
+	if len(args) == 0 {
+		return args, -1
+	}
+	name, dir, hasValue := strings.Cut(args[0], "=")
+	if name != "-C" && name != "--C" {
+		return args, -1
+	}
+	rest := args[1:]
+	if !hasValue {
+		if len(rest) == 0 {
+			fmt.Fprintln(stderr, usagef("godist: flag needs an argument: -C"))
+			return nil, report.ExitUsage
+		}
+		dir, rest = rest[0], rest[1:]
+	}
+	if err := os.Chdir(dir); err != nil {
+		fmt.Fprintf(stderr, "godist: chdir %s: %v\n", dir, errors.Unwrap(err))
+		return nil, 1 // go test's status
+	}
+	return rest, -1
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -151,3 +153,110 @@ func TestGOFLAGSTestFlags(t *testing.T) {
 		})
 	}
 }
+
+// A -run or -skip that is not a valid pattern is the test binaries' to
+// report, as under go test: each package fails with the testing package's
+// message, exit status 1 (not a usage error of godist's).
+func TestBadPatternAsGoTest(t *testing.T) {
+	dir := fixture(t, "basic")
+	for _, args := range [][]string{
+		{"-run", "[", "./pass/", "./nottests/", "./fail/"},
+		{"-run=TestOne/[", "-v", "./pass/"},
+		{"-json", "-skip=(", "./pass/"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			want := runIn(t, dir, nil, "go", append([]string{"test", "-count=1"}, args...)...)
+			got := runGodist(t, dir, append([]string{"-n", "2"}, args...)...)
+			if got.code != want.code || want.code != 1 {
+				t.Errorf("exit code %d, go test %d\n%s", got.code, want.code, got.stderr)
+			}
+			clean := func(s string) string {
+				return jsonTimes.ReplaceAllString(durations.ReplaceAllString(s, "X"), "")
+			}
+			if g, w := clean(got.stdout), clean(want.stdout); g != w {
+				t.Errorf("output:\n%s\nwant go test's:\n%s", g, w)
+			}
+		})
+	}
+}
+
+// jsonTimes matches the times of -json events, which no two runs share.
+var jsonTimes = regexp.MustCompile(`"Time":"[^"]*",|,"Elapsed":[0-9.]+`)
+
+// -json -v is go test -json -v's stream: each subtest's `--- PASS:` header,
+// indented by depth, and its result event come after its parent's header,
+// at the end of the top-level test, deepest last (the testing package's
+// held output as test2json reads it), not as each subtest ends.
+func TestJSONVerboseAsGoTest(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		pkgs    []string
+	}{
+		{"subtests", []string{"./dup/", "./suite/", "./table/", "./names/"}},
+		{"basic", []string{"./names/", "./skip/", "./fail/"}},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			dir := fixture(t, tc.fixture)
+			want := runIn(t, dir, nil, "go", append([]string{"test", "-json", "-v", "-count=1"}, tc.pkgs...)...)
+			wantShape := verboseShape(t, want.stdout)
+			if len(wantShape) == 0 {
+				t.Fatalf("go test -json -v gave no tests:\n%s", want.stdout)
+			}
+			for _, mode := range [][]string{{"-n", "2"}, {"-n", "1"}} {
+				got := runGodist(t, dir, append(append([]string{"-json", "-v", "-count=1"}, mode...), tc.pkgs...)...)
+				if got.code != want.code {
+					t.Errorf("%v: exit code %d, want %d\n%s", mode, got.code, want.code, got.stderr)
+				}
+				gotShape := verboseShape(t, got.stdout)
+				for key, w := range wantShape {
+					if g := gotShape[key]; !slices.Equal(g, w) {
+						t.Errorf("%v: %s:\n%s\nwant go test's:\n%s", mode, key, strings.Join(g, "\n"), strings.Join(w, "\n"))
+					}
+				}
+				for key, g := range gotShape {
+					if _, ok := wantShape[key]; ok {
+						continue
+					}
+					// go test -json -v loses the result of a test whose
+					// output ended without a newline before its header
+					// (test2json finds no header at a line's start);
+					// godist keeps it, once.
+					if key == "example.com/fixture/basic/fail TestFatalNoNewline" && slices.Equal(g, []string{"TestFatalNoNewline --- FAIL: TestFatalNoNewline (X)", "TestFatalNoNewline fail"}) {
+						continue
+					}
+					t.Errorf("%v: %s: not in go test's stream: %q", mode, key, g)
+				}
+			}
+		})
+	}
+}
+
+// verboseShape is, for each top-level test of a -json stream, the headers
+// and result events of its tree in stream order, durations blanked.
+func verboseShape(t *testing.T, stream string) map[string][]string {
+	t.Helper()
+	shape := map[string][]string{}
+	for _, line := range strings.Split(stream, "\n") {
+		if line == "" {
+			continue
+		}
+		var e struct{ Action, Package, Test, Output string }
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("not a JSON event: %q", line)
+		}
+		if e.Test == "" {
+			continue
+		}
+		top, _, _ := strings.Cut(e.Test, "/")
+		key := e.Package + " " + top
+		switch {
+		case e.Action == "output" && headerLine.MatchString(e.Output):
+			shape[key] = append(shape[key], e.Test+" "+durations.ReplaceAllString(strings.TrimSuffix(e.Output, "\n"), "X"))
+		case e.Action == "pass" || e.Action == "fail" || e.Action == "skip":
+			shape[key] = append(shape[key], e.Test+" "+e.Action)
+		}
+	}
+	return shape
+}
+
+var headerLine = regexp.MustCompile(`^ *--- (PASS|FAIL|SKIP): `)
