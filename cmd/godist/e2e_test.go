@@ -335,11 +335,9 @@ func TestExitCodes(t *testing.T) {
 		// package (TestBadPatternAsGoTest compares the text).
 		{"bad -run", []string{"-run", "(", "./pass/"}, 1, ""},
 		{"no such package", []string{"./nosuchdir/"}, 1, "nosuchdir"},
-		// -C DIR first: go test runs in DIR; anywhere else, or a DIR that
-		// is not there, go test's errors and statuses.
-		{"-C", []string{"-C", "pass", "."}, 0, ""},
-		{"-C not first", []string{"./pass/", "-C", "pass"}, 2, "-C flag must be first flag"},
-		{"-C no such dir", []string{"-C=nosuchdir", "."}, 1, "chdir nosuchdir"},
+		// -C DIR is go test's only when first (runGodist puts --history
+		// first): a usage error.
+		{"-C not first", []string{"-C", "pass", "."}, 2, "-C flag must be first flag"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := runGodist(t, dir, tc.args...)
@@ -350,6 +348,21 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stderr %q does not mention %q", got.stderr, tc.stderr)
 			}
 		})
+	}
+}
+
+// -C DIR, first: godist runs in DIR, as go test; a DIR that is not there
+// is go test's error and status.
+func TestChangeDir(t *testing.T) {
+	dir := fixture(t, "basic")
+	hist := filepath.Join(t.TempDir(), "history.json")
+	got := runIn(t, dir, nil, godist(t), "-C", "pass", "--history", hist, ".")
+	if got.code != 0 || !strings.Contains(got.stdout, "ok  \texample.com/fixture/basic/pass") {
+		t.Errorf("-C pass .: exit %d\n%s%s", got.code, got.stdout, got.stderr)
+	}
+	got = runIn(t, dir, nil, godist(t), "-C=nosuchdir", "--history", hist, ".")
+	if got.code != 1 || !strings.Contains(got.stderr, "chdir nosuchdir: no such file or directory") {
+		t.Errorf("-C=nosuchdir: exit %d\n%s%s", got.code, got.stdout, got.stderr)
 	}
 }
 
