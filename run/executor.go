@@ -89,6 +89,11 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	// as go test runs it, or this is a confirm run (go test's conditions).
 	req.Isolate = r.isolating() && u.Confirm == nil && !r.pkgs[key].whole
 	runner := x.pool.runner(w)
+	// A test that kills its parent must not take the controller down, nor
+	// worker after worker: guarded here, and on workers once a worker was
+	// lost to the package.
+	_, local := runner.(workers.Local)
+	r.update(key, func(p *pkgRun) { req.Guard = local || p.guard })
 	if gr, ok := runner.(*workers.Remote); ok && r.opts.WorkerAttr {
 		conv.SetWorker(gr.Gateway().ID())
 	}
@@ -150,7 +155,9 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 	}
 	if err != nil {
 		// The worker broke, not the test: take back what did not finish.
+		// The rest of the package runs guarded, in case a test broke it.
 		r.procEnd(key, rec, u, nil)
+		r.update(key, func(p *pkgRun) { p.guard = true })
 		if testlog != "" {
 			// What the tests that finished there consulted is not known.
 			os.Remove(testlog)
@@ -233,6 +240,8 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 // process past its kill deadline. "" for every other end.
 func (r *testRun) endReason(overdue string, res workers.Result, req workers.Request) string {
 	switch {
+	case res.ParentKilled:
+		return fmt.Sprintf("godist: the test binary's parent, godist's guard, was killed (signal: %s), by a test most likely; the test binary died with it", res.Signal)
 	case overdue != "" && res.Signal == "killed":
 		return fmt.Sprintf("test %s ran longer than --test-timeout %v: it did not stop on SIGQUIT, killed %v later", overdue, r.opts.TestTimeout, req.QuitGrace)
 	case overdue != "":

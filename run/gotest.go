@@ -134,6 +134,12 @@ func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) 
 	derr := gt.read(out)
 	io.Copy(io.Discard, out)
 	werr := cmd.Wait()
+	if werr != nil {
+		// go test died (a test killed it, say): the test binaries it
+		// started are in its process group and die with it, not run on
+		// as orphans.
+		proc.Signal(cmd.Process, proc.Kill)
+	}
 	if derr == nil && ctx.Err() == nil && len(gt.done) < len(pts) {
 		// The go command failed before reporting every package (its
 		// reason is on stderr).
@@ -240,6 +246,9 @@ func (g *goTestStream) finish(end collector.Event) {
 // abort reports what a package that go test never finished got to run
 // (its finished tests) and leaves the rest to workers.
 func (g *goTestStream) abort(pt *scheduler.PackageTests) {
+	// go test died (killed by one of its tests, maybe): the package's
+	// tests run guarded on workers.
+	g.r.update(pt.Pkg.ImportPath, func(p *pkgRun) { p.guard = true })
 	raw := g.raw[pt.Pkg.ImportPath]
 	if raw == nil {
 		g.again = append(g.again, pt)

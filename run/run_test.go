@@ -21,6 +21,7 @@ import (
 	"github.com/godist/godist/gotool"
 	"github.com/godist/godist/isolate"
 	"github.com/godist/godist/report"
+	"github.com/godist/godist/workers"
 )
 
 // The test binary doubles as godist's popen worker and as its go test
@@ -28,6 +29,7 @@ import (
 // and goleak.
 func TestMain(m *testing.M) {
 	isolate.MainIfShim()
+	workers.MainIfGuard()
 	gotool.MainIfBuildShim()
 	gateway.MainIfWorker()
 	os.Setenv("GODIST_CACHE", "off") // every run runs its tests

@@ -41,6 +41,7 @@ type pkgRun struct {
 	notReached []string            // tests not run: the budget was spent (timeout.go)
 	cached     bool                // replayed from the result cache (cache.go)
 	noCache    bool                // not to be stored: a process without its testlog
+	guard      bool                // its processes run guarded: one of them lost its worker (workers.Request.Guard)
 	inputs     *testcache.Log      // what its processes consulted, for the cache
 	stream     streamRec           // its events as its merger emitted them, for the cache
 }

@@ -66,7 +66,7 @@ const killGrace = 10 * time.Second
 // worker that does not report the end of a killed process in time, or
 // whose channel breaks, is lost: the error says so.
 func (r *Remote) Run(ctx context.Context, req Request, out io.Writer) (Result, error) {
-	msg := wireRequest{Op: opRun, Argv: req.Argv, Dir: req.Dir, Env: req.Env, Deadline: req.Deadline, WaitDelay: req.WaitDelay, QuitGrace: req.QuitGrace, Isolate: req.Isolate}
+	msg := wireRequest{Op: opRun, Argv: req.Argv, Dir: req.Dir, Env: req.Env, Deadline: req.Deadline, WaitDelay: req.WaitDelay, QuitGrace: req.QuitGrace, Isolate: req.Isolate, Guard: req.Guard}
 	if err := r.ch.Send(ctx, msg); err != nil {
 		return Result{}, r.lost(err)
 	}
@@ -133,7 +133,7 @@ func (r *Remote) Run(ctx context.Context, req Request, out io.Writer) (Result, e
 			out.Write(e.Out)
 			continue
 		}
-		res := Result{Outcome: proc.Outcome{ExitCode: e.Exit, Signal: e.Signal, IOIncomplete: e.IOIncomplete}, TimedOut: e.TimedOut, Isolation: e.Isolation}
+		res := Result{Outcome: proc.Outcome{ExitCode: e.Exit, Signal: e.Signal, IOIncomplete: e.IOIncomplete}, TimedOut: e.TimedOut, Isolation: e.Isolation, ParentKilled: e.ParentKilled}
 		if e.Err != "" {
 			return res, errors.New(e.Err)
 		}

@@ -7,9 +7,9 @@
 //
 // The protocol on a Remote's channel, one process at a time:
 //
-//	controller -> worker: {op: "run", argv, dir, env, deadline, waitdelay}
+//	controller -> worker: {op: "run", argv, dir, env, deadline, waitdelay, quitgrace, isolate, guard}
 //	worker -> controller: {out: BYTES}... as the process writes them,
-//	                      then {end: true, exit, signal, ioincomplete, timedout, err}
+//	                      then {end: true, exit, signal, ioincomplete, timedout, isolation, parentkilled, err}
 //	controller -> worker while running: {op: "kill", sig: "QUIT"|"KILL"}
 //
 // and, for workers that do not share the controller's filesystem, test
@@ -62,6 +62,9 @@ type Request struct {
 	// only loopback up, where the worker's system allows one (package
 	// isolate), and with a TMPDIR of its own everywhere.
 	Isolate bool
+	// Guard starts the process through a guard (guard.go), which the
+	// test, not the runner, dies with should it kill its parent.
+	Guard bool
 }
 
 func (r Request) quitGrace() time.Duration {
@@ -86,6 +89,10 @@ type Result struct {
 	// Isolation is the isolate mode the process ran in ("none",
 	// "net-root", "net-user"); "" when Request.Isolate was not set.
 	Isolation string
+	// ParentKilled: the process's guard was killed, not by the runner,
+	// before the process ended: the test killed its parent, most likely.
+	// The process died with it.
+	ParentKilled bool
 }
 
 // Runner runs test processes somewhere. Run streams the process's combined
@@ -107,12 +114,28 @@ func (Local) Run(ctx context.Context, req Request, out io.Writer) (Result, error
 	if len(req.Argv) == 0 {
 		return Result{Outcome: proc.Outcome{ExitCode: -1}}, errors.New("workers: empty argv")
 	}
-	cmd := exec.CommandContext(ctx, req.Argv[0], req.Argv[1:]...)
+	argv := req.Argv
+	guard := req.Guard && guarded()
+	if guard {
+		argv = append([]string{guardExe}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = req.Dir
 	cmd.Env = append(testEnv(), req.Env...)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	proc.Group(cmd, proc.Options{DieWithParent: true, WaitDelay: req.waitDelay()})
+	var status, statusW *os.File // the guard's report, read and write ends
+	if guard {
+		cmd.Env = append(cmd.Env, envGuard+"=1")
+		var err error
+		if status, statusW, err = os.Pipe(); err != nil {
+			return Result{Outcome: proc.Outcome{ExitCode: -1}}, err
+		}
+		defer status.Close()
+		defer statusW.Close()
+		cmd.ExtraFiles = []*os.File{statusW}
+	}
 	start := cmd.Start
 	var isolation string
 	if req.Isolate {
@@ -128,6 +151,9 @@ func (Local) Run(ctx context.Context, req Request, out io.Writer) (Result, error
 	if err := start(); err != nil {
 		return Result{Outcome: proc.Outcome{ExitCode: -1}}, err
 	}
+	if statusW != nil {
+		statusW.Close() // the guard holds it now
+	}
 	s := &signaller{p: cmd.Process, grace: req.quitGrace(), deadlineGrace: req.waitDelay()}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -137,7 +163,30 @@ func (Local) Run(ctx context.Context, req Request, out io.Writer) (Result, error
 	wg.Wait()
 	s.stop()
 	o, err := proc.OutcomeOf(cmd, err)
-	return Result{Outcome: o, TimedOut: s.timedOut(), Isolation: isolation}, err
+	res := Result{Outcome: o, TimedOut: s.timedOut(), Isolation: isolation}
+	if status == nil || err != nil {
+		return res, err
+	}
+	return guardResult(ctx, cmd, status, s, res)
+}
+
+// guardResult turns a guard's end into the test process's: the outcome
+// the guard reported, or, for a guard killed before it reported by
+// anyone but us, a test that killed its parent.
+func guardResult(ctx context.Context, cmd *exec.Cmd, status *os.File, s *signaller, res Result) (Result, error) {
+	b, _ := io.ReadAll(io.LimitReader(status, 64<<10))
+	o, ok, err := parseGuardStatus(b)
+	if ok {
+		o.IOIncomplete = res.IOIncomplete
+		res.Outcome = o
+		return res, err
+	}
+	// The guard died first: what the test started dies too.
+	proc.Signal(cmd.Process, proc.Kill)
+	if ctx.Err() == nil && !s.sentKill() {
+		res.ParentKilled = true
+	}
+	return res, nil
 }
 
 // signaller delivers a process's signals: the caller's, and the deadline's.
@@ -150,6 +199,7 @@ type signaller struct {
 	mu       sync.Mutex
 	escalate *time.Timer
 	deadline bool
+	killed   bool // sent a signal other than Quit
 	ended    bool
 }
 
@@ -177,15 +227,31 @@ func (s *signaller) follow(req Request, done <-chan struct{}) {
 }
 
 func (s *signaller) send(sig proc.Sig, grace time.Duration) {
-	proc.Signal(s.p, sig)
 	if sig != proc.Quit {
+		s.kill(sig)
 		return
 	}
+	proc.Signal(s.p, sig)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.escalate == nil && !s.ended {
-		s.escalate = time.AfterFunc(grace, func() { proc.Signal(s.p, proc.Kill) })
+		s.escalate = time.AfterFunc(grace, func() { s.kill(proc.Kill) })
 	}
+}
+
+// kill sends a signal that ends the process, guard and all.
+func (s *signaller) kill(sig proc.Sig) {
+	s.mu.Lock()
+	s.killed = true
+	s.mu.Unlock()
+	proc.Signal(s.p, sig)
+}
+
+// sentKill reports whether the process was sent a signal that ends it.
+func (s *signaller) sentKill() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.killed
 }
 
 func (s *signaller) stop() {

@@ -118,13 +118,13 @@ func (s *server) run(r wireRequest) error {
 	for len(s.kills) > 0 {
 		<-s.kills
 	}
-	req := Request{Argv: r.Argv, Dir: r.Dir, Env: r.Env, Deadline: r.Deadline, WaitDelay: r.WaitDelay, QuitGrace: r.QuitGrace, Isolate: r.Isolate, Kill: s.kills}
+	req := Request{Argv: r.Argv, Dir: r.Dir, Env: r.Env, Deadline: r.Deadline, WaitDelay: r.WaitDelay, QuitGrace: r.QuitGrace, Isolate: r.Isolate, Guard: r.Guard, Kill: s.kills}
 	out := &chunkWriter{s: s}
 	res, err := Local{}.Run(s.ctx, req, out)
 	if out.err != nil {
 		return out.err // the channel is gone
 	}
-	e := wireEvent{End: true, Exit: res.ExitCode, Signal: res.Signal, IOIncomplete: res.IOIncomplete, TimedOut: res.TimedOut, Isolation: res.Isolation}
+	e := wireEvent{End: true, Exit: res.ExitCode, Signal: res.Signal, IOIncomplete: res.IOIncomplete, TimedOut: res.TimedOut, Isolation: res.Isolation, ParentKilled: res.ParentKilled}
 	if err != nil {
 		e.Err = err.Error()
 	}

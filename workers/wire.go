@@ -17,6 +17,7 @@ type wireRequest struct {
 	Data      []byte        `msgpack:"data,omitempty"`
 	Mode      uint32        `msgpack:"mode,omitempty"`
 	Isolate   bool          `msgpack:"isolate,omitempty"`
+	Guard     bool          `msgpack:"guard,omitempty"`
 }
 
 // wireEvent is every message from a worker's Serve to the controller.
@@ -29,6 +30,7 @@ type wireEvent struct {
 	IOIncomplete bool   `msgpack:"ioincomplete,omitempty"`
 	TimedOut     bool   `msgpack:"timedout,omitempty"`
 	Isolation    string `msgpack:"isolation,omitempty"`
+	ParentKilled bool   `msgpack:"parentkilled,omitempty"`
 
 	Have bool   `msgpack:"have,omitempty"` // bundle replies
 	Dir  string `msgpack:"dir,omitempty"`

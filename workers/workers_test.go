@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -28,6 +29,7 @@ import (
 const helperEnv = "GODIST_WORKERS_HELPER"
 
 func TestMain(m *testing.M) {
+	MainIfGuard()
 	gateway.MainIfWorker() // the test binary doubles as the popen worker
 	if mode := os.Getenv(helperEnv); mode != "" {
 		helperMain(mode)
@@ -62,6 +64,10 @@ func helperMain(mode string) {
 		cmd.Stdout = os.Stdout
 		cmd.Start()
 		fmt.Println("left a child")
+	case "killparent": // a test that kills the process that started it
+		fmt.Println("killing", os.Getppid(), "from", os.Getpid())
+		syscall.Kill(os.Getppid(), syscall.SIGKILL)
+		time.Sleep(time.Minute)
 	case "env":
 		fmt.Println(os.Getenv("PROBE"), os.Getenv(gateway.WorkerEnv) == "")
 	case "pwd":
@@ -83,8 +89,17 @@ func helper(t testing.TB, mode string) Request {
 	return Request{Argv: []string{self(t)}, Env: []string{helperEnv + "=" + mode}}
 }
 
-// runners gives each test both runners: the behaviour must be the same.
+// runners gives each test both runners, unguarded and guarded: the
+// behaviour must be the same. Each remote has a worker of its own (a
+// worker runs one process at a time).
 func runners(t *testing.T) map[string]Runner {
+	t.Helper()
+	return map[string]Runner{"local": Local{}, "remote": openRemote(t),
+		"local guarded": guardedRunner{Local{}}, "remote guarded": guardedRunner{openRemote(t)}}
+}
+
+// openRemote opens a popen worker for the test.
+func openRemote(t *testing.T) *Remote {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -103,7 +118,16 @@ func runners(t *testing.T) map[string]Runner {
 		defer cancel()
 		gw.Exit(ctx)
 	})
-	return map[string]Runner{"local": Local{}, "remote": r}
+	return r
+}
+
+// guardedRunner runs every request guarded: a guard must change nothing
+// a test process's runner reports.
+type guardedRunner struct{ Runner }
+
+func (g guardedRunner) Run(ctx context.Context, req Request, out io.Writer) (Result, error) {
+	req.Guard = true
+	return g.Runner.Run(ctx, req, out)
 }
 
 type syncBuf struct {
@@ -341,4 +365,44 @@ func TestStaleKill(t *testing.T) {
 	if err != nil || res.ExitCode != 4 {
 		t.Errorf("%+v, %v: a stale kill reached the next process", res, err)
 	}
+}
+
+// A test that kills the process that started it kills only its guard:
+// the runner (a worker, the controller) lives on and says so, with the
+// output the test had; the test binary dies with its guard.
+func TestGuardParentKilled(t *testing.T) {
+	for name, r := range runners(t) {
+		if !strings.HasSuffix(name, "guarded") {
+			continue // it would kill the worker, or this test binary
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			var out syncBuf
+			res, err := r.Run(context.Background(), helper(t, "killparent"), &out)
+			if err != nil || !res.ParentKilled || res.Signal != "killed" {
+				t.Errorf("%+v, %v; want the parent killed", res, err)
+			}
+			var parent, pid int
+			if _, err := fmt.Sscanf(out.String(), "killing %d from %d", &parent, &pid); err != nil {
+				t.Fatalf("output %q: %v", out.String(), err)
+			}
+			if parent == os.Getpid() {
+				t.Fatalf("the test process's parent was the runner itself")
+			}
+			for deadline := time.Now().Add(10 * time.Second); alive(pid); time.Sleep(20 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("test process %d still running after its guard was killed", pid)
+				}
+			}
+		})
+	}
+}
+
+// alive reports whether process pid runs (a zombie does not).
+func alive(pid int) bool {
+	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+		_, rest, _ := strings.Cut(string(stat), ") ")
+		return !strings.HasPrefix(rest, "Z")
+	}
+	return syscall.Kill(pid, 0) == nil
 }

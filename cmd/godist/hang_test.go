@@ -3,6 +3,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,53 @@ func TestKillTimeoutAsGoTest(t *testing.T) {
 		if !strings.Contains(got.stdout, "*** Test killed with quit: ran too long (1m1s).") {
 			t.Errorf("%s: output lacks go test's kill line", r.name)
 		}
+	}
+}
+
+// A test that kills the process that started it (its worker, or go test
+// on the go test path) fails with its output; the tests beside it pass,
+// each reported once, and the run ends (issue 13). go test itself dies
+// with such a test; godist guards the test binaries it runs itself, and
+// on workers those of a package that lost a worker.
+func TestParentKillerFails(t *testing.T) {
+	t.Parallel()
+	dir := fixture(t, "crash")
+	hist := filepath.Join(t.TempDir(), "h.json")
+	for _, mode := range [][]string{{"-n", "1"}, {"-n", "2"}, {"--dist", "no"}, {"-n", "2", "again"}} {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			h := filepath.Join(t.TempDir(), "h.json")
+			if mode[len(mode)-1] == "again" {
+				// The second run on one history: small packages take the
+				// go test path, whose go test the test kills.
+				mode, h = mode[:len(mode)-1], hist
+				runIn(t, dir, nil, godist(t), append(append([]string{"--history", h}, mode...), "./killparent/")...)
+			}
+			again := h == hist
+			start := time.Now()
+			args := append(append([]string{"--history", h, "-json"}, mode...), "./killparent/")
+			got := runIn(t, dir, nil, godist(t), args...)
+			if d := time.Since(start); d > 2*time.Minute {
+				t.Errorf("run took %v", d) // a liveness bound, not a speed test
+			}
+			if got.code != 1 {
+				t.Errorf("exit code %d, want 1\n%s", got.code, got.stderr)
+			}
+			const pkg = "example.com/fixture/crash/killparent"
+			diffOutcomes(t, map[string][]string{
+				pkg + " TestA":          {"pass"},
+				pkg + " TestKillParent": {"fail"},
+				pkg + " TestC":          {"pass"},
+				pkg + " TestD":          {"pass"},
+				pkg + " ":               {"fail"},
+			}, outcomes(t, got.stdout))
+			if again && !strings.Contains(got.stderr, "go test: signal: killed") {
+				t.Errorf("the go test path did not run (or its go test was not killed):\n%s", got.stderr)
+			}
+			for _, want := range []string{"killing my parent", "the test binary's parent, godist's guard, was killed"} {
+				if !strings.Contains(got.stdout, want) {
+					t.Errorf("output lacks %q:\n%s", want, got.stdout)
+				}
+			}
+		})
 	}
 }

@@ -21,10 +21,12 @@ import (
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/gotool"
 	"github.com/godist/godist/isolate"
+	"github.com/godist/godist/workers"
 )
 
 func main() {
-	isolate.MainIfShim() // first: under --isolate, may become a test binary in its namespaces
+	isolate.MainIfShim()  // first: under --isolate, may become a test binary in its namespaces
+	workers.MainIfGuard() // a test binary's parent, when a worker asks
 	gateway.MainIfWorker()
 	gotool.MainIfBuildShim()                     // run by our own go test -exec (gotool.BuildExec)
 	gateway.DefaultOptions.WorkerFor = workerFor // selfbuild.go: ssh hosts of another platform

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"syscall"
 	"time"
 )
 
@@ -122,3 +123,9 @@ func CPUTime(ps *os.ProcessState) time.Duration {
 	}
 	return ps.UserTime() + ps.SystemTime()
 }
+
+// SetDeathSignal makes the kernel kill a child started with a when the
+// thread that started it ends (Linux only; elsewhere it does nothing).
+// Group does it for DieWithParent; this is for a child that stays in its
+// parent's process group.
+func SetDeathSignal(a *syscall.SysProcAttr) { setDeathSignal(a) }

@@ -23,3 +23,6 @@ func signaled(*os.ProcessState) (string, bool) { return "", false }
 
 // SelfUsage: not measured on Windows.
 func SelfUsage() (cpu time.Duration, maxRSSKiB int64, ok bool) { return 0, 0, false }
+
+// setDeathSignal: Windows has no parent-death signal.
+func setDeathSignal(*syscall.SysProcAttr) {}
