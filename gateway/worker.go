@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/godist/godist/internal/tmpdir"
 	"io"
 	"log"
 	"net"
@@ -117,12 +118,14 @@ func Serve(ctx context.Context, conn io.ReadWriteCloser, opts ServeOptions) erro
 		shutdown(sess) // the peer gets our hello and can name the mismatch too
 		return fmt.Errorf("gateway: serve: %w", err)
 	}
-	gopath, err := os.MkdirTemp("", "godist-gopath-")
+	tmpdir.SweepOnce("") // what killed workers left behind on this machine
+	gp, err := tmpdir.Make("", "godist-gopath-")
 	if err != nil {
 		sess.Close()
 		return fmt.Errorf("gateway: serve: %w", err)
 	}
-	defer os.RemoveAll(gopath)
+	defer gp.Remove()
+	gopath := gp.Path
 
 	w := &worker{opts: opts, sess: sess, gopath: gopath, warm: make(chan *preparedInterp, 1)}
 	w.ctx, w.cancel = context.WithCancel(ctx)

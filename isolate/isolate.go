@@ -2,6 +2,7 @@ package isolate
 
 import (
 	"fmt"
+	"github.com/godist/godist/internal/tmpdir"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,8 +126,9 @@ type Wrapped struct {
 	// clone flags, the id maps and an ambient CAP_NET_ADMIN (which the shim
 	// drops before the test binary starts) added.
 	SysProcAttr *syscall.SysProcAttr
-	Mode        Mode   // the mode used: None when not isolated
-	TempDir     string // the private TMPDIR, "" with NoTempDir
+	Mode        Mode        // the mode used: None when not isolated
+	TempDir     string      // the private TMPDIR, "" with NoTempDir
+	tmp         *tmpdir.Dir // holds TempDir (swept once its process is gone)
 }
 
 // Start starts cmd, made from w's Argv, Env and SysProcAttr (and
@@ -144,10 +146,10 @@ func (w *Wrapped) Start(cmd *exec.Cmd) error {
 // Cleanup removes the private TMPDIR with what the test left in it. Call
 // it after the process ended.
 func (w *Wrapped) Cleanup() error {
-	if w.TempDir == "" {
+	if w.tmp == nil {
 		return nil
 	}
-	if err := os.RemoveAll(w.TempDir); err != nil {
+	if err := w.tmp.Remove(); err != nil {
 		return fmt.Errorf("isolate: cleanup: %w", err)
 	}
 	return nil
@@ -184,18 +186,19 @@ func Wrap(argv, env []string, sys *syscall.SysProcAttr, opts Options) (*Wrapped,
 		if root == "" {
 			root = os.TempDir()
 		}
-		dir, err := os.MkdirTemp(root, "godist-isolate-")
+		dir, err := tmpdir.Make(root, "godist-isolate-")
 		if err == nil {
 			// Like /tmp, which it stands in for: tests hand files in it
 			// to other users (a server run as nobody, say).
-			err = os.Chmod(dir, 0o1777)
+			if err = os.Chmod(dir.Path, 0o1777); err != nil {
+				dir.Remove()
+			}
 		}
 		if err != nil {
-			os.Remove(dir)
 			return nil, fmt.Errorf("isolate: wrap: %w", err)
 		}
-		w.TempDir = dir
-		w.Env = setTempDir(w.Env, dir)
+		w.tmp, w.TempDir = dir, dir.Path
+		w.Env = setTempDir(w.Env, dir.Path)
 	}
 	if w.Mode.Isolated() {
 		w.Env = append(w.Env, EnvMode+"="+w.Mode.String())

@@ -130,6 +130,10 @@ func (r *testRun) runGoTest(ctx context.Context, pts []*scheduler.PackageTests) 
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("go test: %w", err)
 	}
+	// Should godist be killed outright, go test dies with it (above); its
+	// test binaries die by the watchdog.
+	stopWatch := proc.Watch(cmd.Process)
+	defer stopWatch()
 	gt := &goTestStream{r: r, pkgs: byPath, raw: map[string]*collector.RawOutput{}, buildOut: map[string]*bytes.Buffer{}}
 	derr := gt.read(out)
 	io.Copy(io.Discard, out)

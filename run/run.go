@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/godist/godist/internal/tmpdir"
 	"io"
 	"os"
 	"path/filepath"
@@ -122,11 +123,14 @@ func (r *testRun) run(ctx context.Context) int {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitFailed
 	}
-	if r.workDir, err = os.MkdirTemp("", "godist-"); err != nil {
+	tmpdir.SweepOnce("") // what killed runs and workers left behind
+	workDir, err := tmpdir.Make("", "godist-run-")
+	if err != nil {
 		fmt.Fprintf(r.stderr, "godist: %v\n", err)
 		return report.ExitFailed
 	}
-	defer os.RemoveAll(r.workDir)
+	defer workDir.Remove()
+	r.workDir = workDir.Path
 	r.loadHistory()
 	// Discover. Packages that cannot run get their whole stream at once (in
 	// package order, thanks to the sequencer).

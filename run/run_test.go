@@ -19,6 +19,7 @@ import (
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/gotool"
+	"github.com/godist/godist/internal/proc"
 	"github.com/godist/godist/isolate"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/workers"
@@ -30,6 +31,7 @@ import (
 func TestMain(m *testing.M) {
 	isolate.MainIfShim()
 	workers.MainIfGuard()
+	proc.MainIfWatchdog()
 	gotool.MainIfBuildShim()
 	gateway.MainIfWorker()
 	os.Setenv("GODIST_CACHE", "off") // every run runs its tests

@@ -33,7 +33,7 @@ func MainIfGuard() {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
 	if len(os.Args) < 2 {
 		fmt.Fprintln(status, guardStatus(-1, "", fmt.Errorf("godist guard: no command given")))
-		exit()
+		proc.ExitNow()
 	}
 	cmd := exec.Command(os.Args[1], os.Args[2:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -42,9 +42,5 @@ func MainIfGuard() {
 	err := cmd.Run()
 	o, err := proc.OutcomeOf(cmd, err)
 	fmt.Fprintln(status, guardStatus(o.ExitCode, o.Signal, err))
-	exit()
+	proc.ExitNow()
 }
-
-// exit ends the guard at once: not os.Exit, which in a -race build would
-// wait for the race detector's report (a second, for nothing).
-func exit() { syscall.Exit(0) }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/godist/godist/gateway"
 	"github.com/godist/godist/gotool"
+	"github.com/godist/godist/internal/proc"
 	"github.com/godist/godist/isolate"
 	"github.com/godist/godist/workers"
 )
@@ -27,6 +28,7 @@ import (
 func main() {
 	isolate.MainIfShim()  // first: under --isolate, may become a test binary in its namespaces
 	workers.MainIfGuard() // a test binary's parent, when a worker asks
+	proc.MainIfWatchdog() // kills go test's test binaries should godist be killed
 	gateway.MainIfWorker()
 	gotool.MainIfBuildShim()                     // run by our own go test -exec (gotool.BuildExec)
 	gateway.DefaultOptions.WorkerFor = workerFor // selfbuild.go: ssh hosts of another platform

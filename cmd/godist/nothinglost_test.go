@@ -183,24 +183,105 @@ func TestFailfastStopsScheduling(t *testing.T) {
 func TestInterrupt(t *testing.T) {
 	t.Run("workers", func(t *testing.T) { testInterrupt(t, filepath.Join(t.TempDir(), "h.json"), false) })
 	t.Run("go test path", func(t *testing.T) {
-		// A history that believes the slow tests take a millisecond each
-		// sends the run down the go test path.
-		tests := map[string]any{}
+		var slow []string
 		for i := 1; i <= 16; i++ {
-			tests[fmt.Sprintf("TestSlow%02d", i)] = map[string]any{"ewma": int64(time.Millisecond), "last": int64(time.Millisecond), "n": 1}
+			slow = append(slow, fmt.Sprintf("TestSlow%02d", i))
 		}
-		hist := filepath.Join(t.TempDir(), "h.json")
-		b, err := json.Marshal(map[string]any{"version": 1, "packages": map[string]any{
-			"example.com/fixture/basic/slow": map[string]any{"tests": tests},
-		}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(hist, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		testInterrupt(t, hist, true)
+		testInterrupt(t, goTestPathHistory(t, "example.com/fixture/basic/slow", slow...), true)
 	})
+}
+
+// goTestPathHistory writes a history that believes package pkg's tests
+// take a millisecond each, which sends a run of them down the go test path.
+func goTestPathHistory(t *testing.T, pkg string, names ...string) string {
+	t.Helper()
+	tests := map[string]any{}
+	for _, name := range names {
+		tests[name] = map[string]any{"ewma": int64(time.Millisecond), "last": int64(time.Millisecond), "n": 1}
+	}
+	hist := filepath.Join(t.TempDir(), "h.json")
+	b, err := json.Marshal(map[string]any{"version": 1, "packages": map[string]any{
+		pkg: map[string]any{"tests": tests},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hist, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return hist
+}
+
+// TestKilledGodistLeavesNothing: godist killed outright (SIGKILL) while a
+// test hangs without a word leaves no process running, on workers and on
+// the go test path (whose test binaries are go test's children, not
+// godist's); the temporary directories it could not remove go at the
+// next run.
+func TestKilledGodistLeavesNothing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: kills godist mid-run")
+	}
+	for _, goTestPath := range []bool{false, true} {
+		t.Run(fmt.Sprintf("go test path %v", goTestPath), func(t *testing.T) {
+			dir := fixture(t, "crash")
+			hist := filepath.Join(t.TempDir(), "h.json")
+			if goTestPath {
+				hist = goTestPathHistory(t, "example.com/fixture/crash/hang", "TestQuick", "TestHang")
+			}
+			tmp := t.TempDir()
+			marker := fmt.Sprintf("GODIST_KILL_TEST=%d", time.Now().UnixNano())
+			stats := filepath.Join(t.TempDir(), "stats.json")
+			cmd := exec.Command(godist(t), "--history", hist, "--stats", stats, "-n", "2", "./hang/")
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), marker, "TMPDIR="+tmp)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// TestHang runs once a test process shows the marker.
+			var running []string
+			for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if running = processesWithEnv(marker); slices.ContainsFunc(running, func(p string) bool { return strings.Contains(p, "hang.test") }) {
+					break
+				}
+			}
+			if viaGoTest := slices.ContainsFunc(running, func(p string) bool { return strings.Contains(p, " test -json") && !strings.Contains(p, "-exec") }); viaGoTest != goTestPath {
+				t.Errorf("go test ran: %v, want %v:\n%s", viaGoTest, goTestPath, strings.Join(running, "\n"))
+			}
+			time.Sleep(300 * time.Millisecond)
+			cmd.Process.Kill()
+			cmd.Wait()
+			var left []string
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				if left = processesWithEnv(marker); len(left) == 0 {
+					break
+				}
+			}
+			if len(left) > 0 {
+				t.Errorf("processes left after godist was killed:\n%s", strings.Join(left, "\n"))
+				for _, p := range left {
+					pid, _, _ := strings.Cut(p, ":")
+					if pid, err := strconv.Atoi(pid); err == nil {
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+			}
+			stale, _ := filepath.Glob(filepath.Join(tmp, "godist-*"))
+			if len(stale) == 0 {
+				t.Fatalf("godist killed outright left no temporary directory in %s: nothing to sweep", tmp)
+			}
+			old := time.Now().Add(-2 * time.Minute) // past tmpdir.MinAge
+			for _, d := range stale {
+				os.Chtimes(d, old, old)
+			}
+			again := runIn(t, dir, []string{"TMPDIR=" + tmp, "GODIST_FIXTURE_HANG=0"}, godist(t), "--history", hist, "--stats", stats, "./hang/")
+			if again.code != 0 {
+				t.Fatalf("next run: exit %d\n%s", again.code, again.stderr)
+			}
+			if stale, _ := filepath.Glob(filepath.Join(tmp, "godist-*")); len(stale) > 0 {
+				t.Errorf("the next run left the stale directories: %v", stale)
+			}
+		})
+	}
 }
 
 // testInterrupt interrupts a run of the slow package: exit code 130, the

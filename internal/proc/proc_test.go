@@ -5,6 +5,7 @@ package proc
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -15,7 +16,13 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	MainIfWatchdog()
+	if os.Getenv(watchedEnv) != "" {
+		watchedMain()
+	}
+	goleak.VerifyTestMain(m)
+}
 
 func TestOutcomes(t *testing.T) {
 	for _, c := range []struct {

@@ -26,3 +26,9 @@ func SelfUsage() (cpu time.Duration, maxRSSKiB int64, ok bool) { return 0, 0, fa
 
 // setDeathSignal: Windows has no parent-death signal.
 func setDeathSignal(*syscall.SysProcAttr) {}
+
+const hasGroups = false
+
+func killGroupID(int) {}
+
+func ExitNow() { os.Exit(0) }
