@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"github.com/godist/godist/internal/tmpdir"
 	"io"
 	"log"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/godist/godist/channel"
+	"github.com/godist/godist/internal/tmpdir"
 )
 
 // WorkerEnv is the environment variable that makes MainIfWorker serve.

@@ -70,6 +70,20 @@ func BuildExec(ctx context.Context, reqs []BuildRequest, shim []string, concurre
 // handOvers counts binaries delivered by shims (for tests: not rebuilt).
 var handOvers atomic.Int64
 
+// shimExe is this program when MainIfBuildShim found it can be its own
+// build shim; "" otherwise.
+var shimExe string
+
+// BuildShim is the argv of a build shim for BuildExec: this program, when
+// it called MainIfBuildShim first thing (a program that did not would, run
+// as go test's -exec, run itself again and again); ok is false otherwise.
+func BuildShim() (argv []string, ok bool) {
+	if shimExe == "" {
+		return nil, false
+	}
+	return []string{shimExe}, true
+}
+
 // BuildShimEnv holds the unix socket a build shim hands binaries to.
 const BuildShimEnv = "GODIST_BUILD_SHIM"
 
@@ -80,6 +94,9 @@ const BuildShimEnv = "GODIST_BUILD_SHIM"
 func MainIfBuildShim() {
 	sock := os.Getenv(BuildShimEnv)
 	if sock == "" {
+		if exe, err := os.Executable(); err == nil {
+			shimExe = exe
+		}
 		return
 	}
 	if err := shimHandOver(sock); err != nil {

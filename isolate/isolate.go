@@ -2,7 +2,6 @@ package isolate
 
 import (
 	"fmt"
-	"github.com/godist/godist/internal/tmpdir"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/godist/godist/internal/tmpdir"
 )
 
 // Mode is how a test process is isolated.

@@ -183,6 +183,11 @@ func replayEvents(e *testcache.Entry) ([]collector.Event, error) {
 	return collector.ReadEvents(bytes.NewReader(replay))
 }
 
+// maxCachedStream bounds the stream a package's run may have to be cached:
+// a run that prints more is not held in memory for the cache, and runs
+// again next time (go test caches any size).
+const maxCachedStream = 64 << 20
+
 // record keeps one event of the package's stream as its merger emits it.
 func (s *streamRec) record(e collector.Event) {
 	s.mu.Lock()
@@ -193,6 +198,10 @@ func (s *streamRec) record(e collector.Event) {
 	b, err := json.Marshal(e)
 	if err != nil || e.Action == "fail" {
 		s.bad, s.data = true, nil // a failed attempt: not a clean passing run
+		return
+	}
+	if len(s.data)+len(b) >= maxCachedStream {
+		s.bad, s.data = true, nil // not held in memory for the cache
 		return
 	}
 	s.data = append(append(s.data, b...), '\n')

@@ -56,7 +56,9 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 			key := p.ImportPath + ln.suffix
 			pr := newPkgRun(key, ln.suffix, p, nil, runOrder[p.ImportPath])
 			m := collector.NewMerger(key, nil, func(e collector.Event) {
-				pr.stream.record(e)
+				if r.cache != nil { // set before any test runs
+					pr.stream.record(e)
+				}
 				r.progressEmit(e)
 			})
 			if o.RerunFails > 0 {

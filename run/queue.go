@@ -234,8 +234,8 @@ func (j *queueJob) startBuilds(ctx context.Context, runnable []*scheduler.Packag
 	go func() {
 		defer wg.Done()
 		start := time.Now()
-		if self, err := os.Executable(); err == nil {
-			gotool.BuildExec(ctx, reqs, []string{self}, r.opts.BuildP, built)
+		if shim, ok := gotool.BuildShim(); ok {
+			gotool.BuildExec(ctx, reqs, shim, r.opts.BuildP, built)
 		} else {
 			gotool.BuildGroups(ctx, reqs, 0, r.opts.BuildP, built)
 		}

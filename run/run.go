@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/godist/godist/internal/tmpdir"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/godist/godist/bundle"
 	"github.com/godist/godist/collector"
 	"github.com/godist/godist/gotool"
+	"github.com/godist/godist/internal/tmpdir"
 	"github.com/godist/godist/isolate"
 	"github.com/godist/godist/report"
 	"github.com/godist/godist/scheduler"
@@ -31,6 +31,14 @@ import (
 // history and writes the stats. It returns go test's exit status for the
 // run. ctx ending stops the run: test processes are killed, what finished
 // is reported, the rest is reported not run.
+//
+// The program that calls Run doubles as several helpers, as godist's main
+// does: call isolate.MainIfShim, workers.MainIfGuard,
+// gotool.MainIfBuildShim and gateway.MainIfWorker first thing in main
+// (godist's main also calls its internal proc.MainIfWatchdog). Where one
+// was not called, Run does without that helper (no guard, no watchdog,
+// builds without go test -exec) rather than start a program that would
+// run itself again.
 func Run(ctx context.Context, cfg *Config, stdout, stderr io.Writer) int {
 	r := &testRun{opts: cfg, stdout: stdout, stderr: stderr}
 	return r.run(ctx)
@@ -285,9 +293,9 @@ func (r *testRun) run(ctx context.Context) int {
 				ln.d.CloseAdd()
 			}
 		}()
-		if self, err := os.Executable(); err == nil {
+		if shim, ok := gotool.BuildShim(); ok {
 			// One go test -exec: each binary as soon as it is linked.
-			gotool.BuildExec(buildCtx, reqs, []string{self}, o.BuildP, r.built)
+			gotool.BuildExec(buildCtx, reqs, shim, o.BuildP, r.built)
 		} else {
 			gotool.BuildGroups(buildCtx, reqs, early, o.BuildP, r.built)
 		}
