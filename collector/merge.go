@@ -154,7 +154,7 @@ func (m *Merger) NewProcess(requested []string, hold bool) *ProcessConverter {
 	c.batch = b
 	c.onFinish = b.finish
 	if hold {
-		b.held = make(map[string][]Event)
+		b.held = make(map[string]*heldBlock)
 		c.onAbort = b.abort
 	}
 	return c
@@ -187,11 +187,11 @@ type batch struct {
 	trailCounts map[string]int // the same after the process's PASS/FAIL line
 	afterResult bool           // the process printed its PASS/FAIL line
 	testFailed  bool
-	heldFailed  bool               // a released block held a fail event
-	held        map[string][]Event // hold mode: top-level test -> its events so far
-	only        map[string]bool    // a confirm process: the top-level tests it reports; nil: all
-	heldOrder   []string           // top-level tests with held events, by first event
-	failedTop   []string           // top-level tests this batch reported failed
+	heldFailed  bool                  // a released block held a fail event
+	held        map[string]*heldBlock // hold mode: top-level test -> its events so far
+	only        map[string]bool       // a confirm process: the top-level tests it reports; nil: all
+	heldOrder   []string              // top-level tests with held events, by first event
+	failedTop   []string              // top-level tests this batch reported failed
 }
 
 // topLevel returns the top-level test of a test name; top-level names
@@ -208,13 +208,17 @@ func (b *batch) hold(e Event) bool {
 		return false
 	}
 	top := topLevel(e.Test)
-	if _, ok := b.held[top]; !ok {
+	h := b.held[top]
+	if h == nil {
+		h = &heldBlock{}
+		b.held[top] = h
 		b.heldOrder = append(b.heldOrder, top)
 	}
-	b.held[top] = append(b.held[top], e)
+	h.add(e)
 	if b.only != nil && e.Test == top && e.Action == "fail" {
 		// The confirm run repeats the failure: the first one stands,
 		// and the test is reported failed once.
+		h.drop()
 		delete(b.held, top)
 		b.heldOrder = slices.DeleteFunc(b.heldOrder, func(s string) bool { return s == top })
 		return true
@@ -226,14 +230,19 @@ func (b *batch) hold(e Event) bool {
 }
 
 func (b *batch) release(top string) {
-	block := b.held[top]
-	for _, e := range block {
-		b.heldFailed = b.heldFailed || e.Action == "fail"
-	}
-	if !b.m.collectPartLocked(top, block) {
+	h := b.held[top]
+	if b.m.splits[top] > 0 {
+		// One part of a split test: kept with its other parts.
+		block := h.all()
 		for _, e := range block {
-			b.m.emitLocked(e)
+			b.heldFailed = b.heldFailed || e.Action == "fail"
 		}
+		b.m.collectPartLocked(top, block)
+	} else {
+		h.each(func(e Event) {
+			b.heldFailed = b.heldFailed || e.Action == "fail"
+			b.m.emitLocked(e)
+		})
 	}
 	delete(b.held, top)
 	b.heldOrder = slices.DeleteFunc(b.heldOrder, func(s string) bool { return s == top })
@@ -255,6 +264,9 @@ func (b *batch) abort(*ProcessResult) {
 	// The held events belong to tests that will run again elsewhere. The
 	// process's package-level output stays; its result is unknown, so it
 	// counts as failed only if a test it finished failed.
+	for _, h := range b.held {
+		h.drop()
+	}
 	b.held = nil
 	b.heldOrder = nil
 	if b.heldFailed {

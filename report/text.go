@@ -81,8 +81,8 @@ type textRenderer struct {
 
 // textPkg is the state of one package's stream.
 type textPkg struct {
-	out      bytes.Buffer // rendered text not yet written (non-verbose)
-	summary  []string     // cmd/go's own summary lines (`ok  \t…`, `?   \t…`)
+	out      spillBuffer // rendered text not yet written (non-verbose)
+	summary  []string    // cmd/go's own summary lines (`ok  \t…`, `?   \t…`)
 	tests    map[string]*textTest
 	lastName string // chattyPrinter.lastName (-v)
 	partial  lineKind
@@ -202,8 +202,9 @@ func (r *textRenderer) pkgEvent(p *textPkg, e collector.Event) {
 	case "pass", "skip", "fail":
 		if !r.opts.Verbose {
 			if e.Action == "fail" || r.opts.LocalDir {
-				r.write(r.stdout, p.out.String())
+				r.writeOut(p)
 			} else {
+				p.out.Discard()
 				// cmd/go drops a passing package's output unless -v.
 				for _, s := range p.summary {
 					r.write(r.stdout, s)
@@ -366,6 +367,17 @@ func (r *textRenderer) print(p *textPkg, s string) {
 	p.out.WriteString(s)
 }
 
+// writeOut prints package p's block of text.
+func (r *textRenderer) writeOut(p *textPkg) {
+	if r.err != nil {
+		p.out.Discard()
+		return
+	}
+	if _, err := p.out.WriteTo(r.stdout); err != nil {
+		r.err = fmt.Errorf("report: write text: %w", err)
+	}
+}
+
 func (r *textRenderer) write(w io.Writer, s string) {
 	if r.err != nil || s == "" {
 		return
@@ -385,7 +397,7 @@ func (r *textRenderer) Close() error {
 	unfinished := len(r.pkgs) > 0
 	for _, name := range slices.Sorted(maps.Keys(r.pkgs)) {
 		if !r.opts.Verbose {
-			r.write(r.stdout, r.pkgs[name].out.String())
+			r.writeOut(r.pkgs[name])
 		}
 		delete(r.pkgs, name)
 	}

@@ -180,3 +180,29 @@ func TestParentKillerFails(t *testing.T) {
 		})
 	}
 }
+
+// A failing test that prints more than godist holds in memory (issue
+// 13): the text is go test's, byte for byte but for durations and the
+// worker lines, on workers and in the controller.
+func TestBigOutputAsGoTest(t *testing.T) {
+	t.Parallel()
+	dir := fixture(t, "crash")
+	want := runIn(t, dir, nil, "go", "test", "-count=1", "./bigoutput/")
+	for _, mode := range [][]string{{"-n", "2"}, {"--dist", "no"}} {
+		t.Run(strings.Join(mode, " "), func(t *testing.T) {
+			got := runGodist(t, dir, append(mode, "./bigoutput/")...)
+			if got.code != want.code {
+				t.Errorf("exit code %d, go test's %d", got.code, want.code)
+			}
+			w, g := durations.ReplaceAllString(want.stdout, "D"), durations.ReplaceAllString(got.stdout, "D")
+			if len(w) < 10<<20 || g != w {
+				i := 0
+				for i < min(len(g), len(w)) && g[i] == w[i] {
+					i++
+				}
+				t.Errorf("text differs from go test's at byte %d of %d (go test's %d):\n%q\ngo test:\n%q",
+					i, len(g), len(w), g[max(0, i-100):min(len(g), i+200)], w[max(0, i-100):min(len(w), i+200)])
+			}
+		})
+	}
+}
