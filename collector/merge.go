@@ -409,6 +409,23 @@ func (m *Merger) SetCoverage(text string) {
 	m.coverage, m.covForced = text, true
 }
 
+// SetCoveragePercent sets the figure of the coverage text to pct
+// ("80.0%", the merge of the package's processes' profiles), keeping the
+// words its processes printed after theirs (" of statements", or " of
+// statements in ./..." with -coverpkg); "[no statements]" is set as is.
+func (m *Merger) SetCoveragePercent(pct string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	words := " of statements"
+	if _, after, ok := strings.Cut(m.coverage, "%"); ok {
+		words = after
+	}
+	if strings.HasPrefix(pct, "[") {
+		words = ""
+	}
+	m.coverage, m.covForced = pct+words, true
+}
+
 // Fail marks the package as failed, with an optional package-level output
 // line saying why (for example a worker lost with nothing to requeue on).
 func (m *Merger) Fail(reason string) {

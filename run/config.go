@@ -2,6 +2,8 @@ package run
 
 import (
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -107,4 +109,21 @@ func DefaultConfig() *Config {
 		Timeout:          10 * time.Minute,
 		BuildP:           runtime.GOMAXPROCS(0),
 	}
+}
+
+// covering reports whether the build flags turn coverage on, as go test
+// reads them: -cover, or -covermode/-coverpkg, which set it.
+func (o *Config) covering() bool {
+	on := false
+	for _, f := range o.BuildFlags {
+		name, value, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		switch name {
+		case "cover":
+			b, err := strconv.ParseBool(value)
+			on = value == "" || err == nil && b
+		case "covermode", "coverpkg":
+			on = true
+		}
+	}
+	return on
 }

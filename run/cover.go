@@ -83,7 +83,8 @@ func (c *coverMerger) add(pkg, path string) error {
 	return sc.Err()
 }
 
-// percent is go test's coverage text for pkg: "80.0% of statements".
+// percent is pkg's merged coverage figure, "80.0%" (or "[no
+// statements]"), as the testing package rounds it.
 func (c *coverMerger) percent(pkg string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -102,7 +103,7 @@ func (c *coverMerger) percent(pkg string) (string, bool) {
 	if total == 0 {
 		return "[no statements]", true
 	}
-	return fmt.Sprintf("%.1f%% of statements", 100*float64(covered)/float64(total)), true
+	return fmt.Sprintf("%.1f%%", 100*float64(covered)/float64(total)), true
 }
 
 // write writes the merged profile, as go test -coverprofile does.

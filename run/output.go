@@ -84,7 +84,9 @@ func (r *testRun) openOutput(pkgs []*gotool.Package, runOrder map[string][]strin
 	}
 	r.progress.setKnown(all > 0 && known*10 >= all*9, work*time.Duration(len(r.lanes)))
 	r.busy = map[int]*workerUse{}
-	if o.CoverProfile != "" {
+	if o.CoverProfile != "" || o.covering() {
+		// A package's processes' profiles are merged for its coverage
+		// line (each process prints only its own) and -coverprofile.
 		r.coverage = newCoverMerger()
 	}
 	return nil

@@ -504,7 +504,7 @@ func (r *testRun) finishPackage(pkg string) {
 	}
 	if r.coverage != nil {
 		if pct, ok := r.coverage.percent(pkg); ok {
-			m.SetCoverage(pct)
+			m.SetCoveragePercent(pct)
 		}
 	}
 	result := m.Finish()
@@ -563,7 +563,7 @@ func (r *testRun) end(err error) int {
 	if cerr := r.out.Close(); cerr != nil && err == nil {
 		err = cerr
 	}
-	if r.coverage != nil {
+	if r.coverage != nil && r.opts.CoverProfile != "" {
 		if werr := r.coverage.write(r.opts.CoverProfile); werr != nil {
 			fmt.Fprintf(r.stderr, "godist: %v\n", werr)
 			err = werr

@@ -1,0 +1,3 @@
+module example.com/fixture/coverage
+
+go 1.22
