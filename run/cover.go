@@ -83,6 +83,12 @@ func (c *coverMerger) add(pkg, path string) error {
 	return sc.Err()
 }
 
+// coverDir is the GOCOVERDIR of the process writing profile cover: go
+// test gives each test binary one (-test.gocoverdir, and GOCOVERDIR for
+// the programs a test builds with coverage and runs), whose counters the
+// testing package adds to the binary's profile.
+func coverDir(cover string) string { return cover + ".d" }
+
 // percent is pkg's merged coverage figure, "80.0%" (or "[no
 // statements]"), as the testing package rounds it.
 func (c *coverMerger) percent(pkg string) (string, bool) {

@@ -83,6 +83,11 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		testlog = r.scratch(fmt.Sprintf("testlog-%d.txt", n))
 	}
 	req := workers.Request{Argv: r.argv(bin, u, cover, timeout, testlog), Dir: u.Pkg.Dir, Env: r.testEnv(w, x.pool.size())}
+	if cover != "" {
+		os.Mkdir(coverDir(cover), 0o777)
+		defer os.RemoveAll(coverDir(cover))
+		req.Env = append(req.Env, "GOCOVERDIR="+coverDir(cover))
+	}
 	req.Deadline, req.WaitDelay = killTimeout(timeout)
 	req.QuitGrace = testTimeoutGrace
 	// Isolated unless the run says not, the history says the package runs
@@ -127,6 +132,11 @@ func (x *executor) Execute(_ context.Context, laneSlot int, u *scheduler.Unit) (
 		}
 		req.Argv[0] = dir + "/" + bundle.Binary
 		req.Dir = path.Join(dir, bundle.PkgDir, b.PkgRel)
+		if cover != "" {
+			// No GOCOVERDIR of ours on that machine.
+			req.Argv = slices.DeleteFunc(req.Argv, func(a string) bool { return a == "-test.gocoverdir="+coverDir(cover) })
+			req.Env = slices.DeleteFunc(req.Env, func(e string) bool { return e == "GOCOVERDIR="+coverDir(cover) })
+		}
 		if testlog != "" {
 			// The testlog would stay on that machine: no caching.
 			req.Argv = slices.DeleteFunc(req.Argv, func(a string) bool { return a == "-test.testlogfile="+testlog })
@@ -318,7 +328,9 @@ func (r *testRun) argv(bin string, u *scheduler.Unit, cover string, timeout time
 	}
 	a = append(a, "-test.timeout="+timeout.String(), "-test.paniconexit0")
 	if cover != "" {
-		a = append(a, "-test.coverprofile="+cover)
+		// As go test: the counters of the processes the test starts
+		// (built with coverage) count too (coverDir).
+		a = append(a, "-test.coverprofile="+cover, "-test.gocoverdir="+coverDir(cover))
 	}
 	if testlog != "" {
 		a = append(a, "-test.testlogfile="+testlog)
